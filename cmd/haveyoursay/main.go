@@ -1,0 +1,87 @@
+// Command haveyoursay is the one binary of Have Your Say. This package only
+// wires the other packages together: it holds no logic of its own.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, msg)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError is a mistake in how the command was called: exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// exitError carries a specific exit code with an already-printed message.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
+func exitCode(err error) int {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+const usage = `haveyoursay: phone-line and SMS feedback for co-production.
+
+Usage:
+  haveyoursay dev                    run everything on this machine, no set-up needed
+  haveyoursay serve                  run the server (settings from the environment)
+  haveyoursay migrate                bring the database up to date
+  haveyoursay survey lint FILE...    check survey files, with easy-read advice
+  haveyoursay survey import FILE...  load survey files into the database
+  haveyoursay survey list            list the surveys in the database
+
+Run 'haveyoursay help' to see this again. The README lists every setting.
+`
+
+// run is the whole program: main only supplies the real environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{}
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, getenv, stdout, stderr)
+	case "dev":
+		return cmdDev(ctx, getenv, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, getenv, stdout, stderr)
+	case "survey":
+		return cmdSurvey(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usageError{fmt.Sprintf("haveyoursay: there is no command %q.", args[0])}
+	}
+}

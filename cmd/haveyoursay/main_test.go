@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/haveyoursay/haveyoursay/store/storetest"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the server goroutine while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func envFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// testEnv is a complete production environment on a fresh database.
+func testEnv(t *testing.T) map[string]string {
+	return map[string]string{
+		"DATABASE_URL":       storetest.DatabaseURL(t),
+		"REDIS_URL":          storetest.RedisURL(),
+		"REDIS_PREFIX":       storetest.RedisPrefix(t),
+		"TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+		"TWILIO_AUTH_TOKEN":  "0123456789abcdef0123456789abcdef",
+		"PUBLIC_URL":         "https://feedback.example.org",
+		"HYS_SECRET_KEY":     "this-is-a-test-secret-of-enough-length",
+		"LISTEN_ADDR":        "127.0.0.1:0",
+	}
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+// start runs the command in the background and returns the base URL once
+// /healthz answers, and a function that stops it and returns run's error.
+func start(t *testing.T, args []string, env map[string]string) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, envFrom(env), strings.NewReader(""), &stdout, &stderr) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("%v exited early: %v\nstdout: %s\nstderr: %s", args, err, stdout.String(), stderr.String())
+		default:
+		}
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			resp, err := http.Get(m[1] + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					var once sync.Once
+					var stopErr error
+					stop := func() error {
+						once.Do(func() {
+							cancel()
+							select {
+							case stopErr = <-done:
+							case <-time.After(30 * time.Second):
+								t.Error("the server did not stop within 30 s")
+							}
+						})
+						return stopErr
+					}
+					t.Cleanup(func() { stop() })
+					return m[1], stop
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	t.Fatalf("%v never became healthy\nstdout: %s\nstderr: %s", args, stdout.String(), stderr.String())
+	return "", nil
+}
+
+func runOnce(t *testing.T, args []string, env map[string]string) (stdout, stderr string, err error) {
+	t.Helper()
+	var o, e syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = run(ctx, args, envFrom(env), strings.NewReader(""), &o, &e)
+	return o.String(), e.String(), err
+}
+
+func TestServeWithEmptyEnvironment(t *testing.T) {
+	_, stderr, err := runOnce(t, []string{"serve"}, nil)
+	if err == nil || exitCode(err) != 1 {
+		t.Fatalf("serve with no settings: err=%v code=%d, want exit 1", err, exitCode(err))
+	}
+	first := strings.SplitN(stderr, "\n", 2)[0]
+	if !strings.HasPrefix(first, "DATABASE_URL is not set") || !strings.Contains(first, "postgres://") {
+		t.Fatalf("first line should name DATABASE_URL and show its shape, got %q", first)
+	}
+	for _, name := range []string{"REDIS_URL", "TWILIO_AUTH_TOKEN", "PUBLIC_URL", "HYS_SECRET_KEY"} {
+		if !strings.Contains(stderr, name) {
+			t.Errorf("stderr does not name %s:\n%s", name, stderr)
+		}
+	}
+	if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+		t.Errorf("a user mistake printed a stack trace:\n%s", stderr)
+	}
+}
+
+func TestServeRejectsMalformedSettings(t *testing.T) {
+	good := map[string]string{
+		"DATABASE_URL":       "postgres://u@localhost/db",
+		"REDIS_URL":          "redis://localhost:6379/0",
+		"TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+		"TWILIO_AUTH_TOKEN":  "0123456789abcdef0123456789abcdef",
+		"PUBLIC_URL":         "https://feedback.example.org",
+		"HYS_SECRET_KEY":     "this-is-a-test-secret-of-enough-length",
+	}
+	cases := []struct{ name, value, want string }{
+		{"DATABASE_URL", "mysql://localhost/db", "DATABASE_URL does not look right"},
+		{"REDIS_URL", "localhost:6379", "REDIS_URL does not look right"},
+		{"TWILIO_AUTH_TOKEN", "not a token!", "TWILIO_AUTH_TOKEN does not look right"},
+		{"PUBLIC_URL", "feedback.example.org", "PUBLIC_URL does not look right"},
+		{"HYS_SECRET_KEY", "short", "HYS_SECRET_KEY is too short"},
+		{"LISTEN_ADDR", "8080", "LISTEN_ADDR does not look right"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range good {
+				env[k] = v
+			}
+			env[c.name] = c.value
+			_, stderr, err := runOnce(t, []string{"serve"}, env)
+			if exitCode(err) != 1 {
+				t.Fatalf("exit code %d, want 1", exitCode(err))
+			}
+			if strings.TrimSpace(stderr) == "" || !strings.HasPrefix(stderr, c.want) {
+				t.Fatalf("stderr = %q, want it to start with %q", stderr, c.want)
+			}
+		})
+	}
+}
+
+func TestServeRefusesOutOfDateSchema(t *testing.T) {
+	env := testEnv(t)
+	// A brand-new, empty database: nothing migrated.
+	env["DATABASE_URL"] = emptyDatabase(t)
+	_, _, err := runOnce(t, []string{"serve"}, env)
+	if err == nil || !strings.Contains(err.Error(), "haveyoursay migrate") {
+		t.Fatalf("serve on an empty database: %v, want a message saying to run migrate", err)
+	}
+	out, _, err := runOnce(t, []string{"migrate"}, env)
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if !strings.Contains(out, "applied") {
+		t.Fatalf("migrate printed %q", out)
+	}
+	out, _, err = runOnce(t, []string{"migrate"}, env)
+	if err != nil || !strings.Contains(out, "already up to date") {
+		t.Fatalf("second migrate: %v %q", err, out)
+	}
+	base, stop := start(t, []string{"serve"}, env)
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz = %d, want 200", resp.StatusCode)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+}
+
+func TestServeEndpoints(t *testing.T) {
+	env := testEnv(t)
+	base, _ := start(t, []string{"serve"}, env)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d: %s", path, resp.StatusCode, body)
+		}
+		if path == "/metrics" {
+			for _, want := range []string{`hys_http_requests_total{code="200",method="GET",route="/healthz"}`, "hys_pg_pool_connections"} {
+				if !strings.Contains(string(body), want) {
+					t.Errorf("/metrics lacks %s", want)
+				}
+			}
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	_, stderr, err := runOnce(t, []string{"frobnicate"}, nil)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), `no command "frobnicate"`) || !strings.Contains(stderr, "Usage") {
+		t.Fatalf("err=%v stderr=%q", err, stderr)
+	}
+}

@@ -1,0 +1,215 @@
+// Package config reads Have Your Say's settings from the environment and
+// checks them before anything starts, so a mistake is reported in one plain
+// sentence instead of a crash later.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+)
+
+// Config is everything the server needs to run.
+type Config struct {
+	DatabaseURL      string
+	RedisURL         string
+	TwilioAccountSID string
+	TwilioAuthToken  string
+	TwilioAPIURL     string // optional: point the REST client at the emulator
+	PublicURL        string // the base URL Twilio calls, used to check signatures
+	ListenAddr       string
+	SecretKey        string // encrypts phone numbers at rest
+
+	SMSSessionTTL   time.Duration
+	VoiceSessionTTL time.Duration
+	OrgName         string
+	OrgPhone        string
+	OrgAbout        string
+	TimeZone        string
+	SMSConfirmStop  bool // send our own STOP confirmation (numbers without Twilio's)
+	TranscribeURL   string
+}
+
+// Problems lists every setting that is missing or malformed. Each entry is
+// one plain sentence naming the variable.
+type Problems []string
+
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// Defaults returns the optional settings' default values.
+func Defaults() Config {
+	return Config{
+		ListenAddr:      ":8080",
+		SMSSessionTTL:   72 * time.Hour,
+		VoiceSessionTTL: 30 * time.Minute,
+		OrgName:         "Have Your Say",
+		OrgAbout:        "We ask what you think so we can make things better.",
+		TimeZone:        "Europe/London",
+	}
+}
+
+// FromEnv reads the production configuration. Every required variable must
+// be present and well-formed; otherwise it returns Problems.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	var p Problems
+
+	c.DatabaseURL = getenv("DATABASE_URL")
+	if msg := CheckDatabaseURL(c.DatabaseURL); msg != "" {
+		p = append(p, msg)
+	}
+	c.RedisURL = getenv("REDIS_URL")
+	if msg := CheckRedisURL(c.RedisURL); msg != "" {
+		p = append(p, msg)
+	}
+	c.TwilioAccountSID = getenv("TWILIO_ACCOUNT_SID")
+	switch {
+	case c.TwilioAccountSID == "":
+		p = append(p, "TWILIO_ACCOUNT_SID is not set: it should be your Twilio Account SID, which starts with AC (find it on the Twilio console's home page).")
+	case !strings.HasPrefix(c.TwilioAccountSID, "AC") || !alnum(c.TwilioAccountSID):
+		p = append(p, "TWILIO_ACCOUNT_SID does not look right: it should start with AC and contain only letters and digits.")
+	}
+	c.TwilioAuthToken = getenv("TWILIO_AUTH_TOKEN")
+	switch {
+	case c.TwilioAuthToken == "":
+		p = append(p, "TWILIO_AUTH_TOKEN is not set: it should be your Twilio Auth Token (32 letters and digits, on the Twilio console's home page).")
+	case !alnum(c.TwilioAuthToken):
+		p = append(p, "TWILIO_AUTH_TOKEN does not look right: it should contain only letters and digits.")
+	}
+	c.PublicURL = strings.TrimRight(getenv("PUBLIC_URL"), "/")
+	if msg := CheckPublicURL(c.PublicURL); msg != "" {
+		p = append(p, msg)
+	}
+	c.SecretKey = getenv("HYS_SECRET_KEY")
+	switch {
+	case c.SecretKey == "":
+		p = append(p, "HYS_SECRET_KEY is not set: it should be a long random secret of at least 32 characters (for example the output of `openssl rand -base64 32`); it encrypts phone numbers.")
+	case len(c.SecretKey) < 32:
+		p = append(p, fmt.Sprintf("HYS_SECRET_KEY is too short (%d characters): it should be at least 32 characters long.", len(c.SecretKey)))
+	}
+	if v := getenv("TWILIO_API_URL"); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p = append(p, "TWILIO_API_URL does not look right: leave it unset for the real Twilio, or set it to an address like http://127.0.0.1:9090.")
+		}
+		c.TwilioAPIURL = strings.TrimRight(v, "/")
+	}
+	optional(&p, getenv, &c)
+	if len(p) > 0 {
+		return c, p
+	}
+	return c, nil
+}
+
+// Optional reads the settings that have defaults; it is used by both serve
+// and dev.
+func Optional(getenv func(string) string, c *Config) error {
+	var p Problems
+	optional(&p, getenv, c)
+	if len(p) > 0 {
+		return p
+	}
+	return nil
+}
+
+func optional(p *Problems, getenv func(string) string, c *Config) {
+	if v := getenv("LISTEN_ADDR"); v != "" {
+		if !strings.Contains(v, ":") {
+			*p = append(*p, "LISTEN_ADDR does not look right: it should be a host and port like :8080 or 127.0.0.1:8080.")
+		}
+		c.ListenAddr = v
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{{"SMS_SESSION_TTL", &c.SMSSessionTTL}, {"VOICE_SESSION_TTL", &c.VoiceSessionTTL}}
+	for _, d := range durations {
+		if v := getenv(d.name); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur <= 0 {
+				*p = append(*p, d.name+" does not look right: it should be a length of time like 72h or 30m.")
+				continue
+			}
+			*d.dst = dur
+		}
+	}
+	if v := getenv("HYS_TIME_ZONE"); v != "" {
+		if _, err := time.LoadLocation(v); err != nil {
+			*p = append(*p, "HYS_TIME_ZONE does not look right: it should be a time zone name like Europe/London.")
+		}
+		c.TimeZone = v
+	}
+	if v := getenv("HYS_ORG_NAME"); v != "" {
+		c.OrgName = v
+	}
+	if v := getenv("HYS_ORG_PHONE"); v != "" {
+		c.OrgPhone = v
+	}
+	if v := getenv("HYS_ORG_ABOUT"); v != "" {
+		c.OrgAbout = v
+	}
+	if v := getenv("HYS_SMS_CONFIRM_STOP"); v != "" {
+		c.SMSConfirmStop = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+	}
+	if v := getenv("TRANSCRIBE_URL"); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			*p = append(*p, "TRANSCRIBE_URL does not look right: it should be the address of an OpenAI-compatible transcription service, like http://127.0.0.1:8000.")
+		}
+		c.TranscribeURL = v
+	}
+}
+
+// CheckDatabaseURL returns a sentence describing what is wrong with a
+// DATABASE_URL value, or "" when it is usable.
+func CheckDatabaseURL(v string) string {
+	const want = "it should be a PostgreSQL address like postgres://user:password@localhost:5432/haveyoursay."
+	if v == "" {
+		return "DATABASE_URL is not set: " + want
+	}
+	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		return "DATABASE_URL does not look right: " + want
+	}
+	if _, err := pgxpool.ParseConfig(v); err != nil {
+		return "DATABASE_URL does not look right: " + want
+	}
+	return ""
+}
+
+// CheckRedisURL returns a sentence describing what is wrong with a REDIS_URL
+// value, or "" when it is usable.
+func CheckRedisURL(v string) string {
+	const want = "it should be a Redis address like redis://localhost:6379/0."
+	if v == "" {
+		return "REDIS_URL is not set: " + want
+	}
+	if _, err := redis.ParseURL(v); err != nil {
+		return "REDIS_URL does not look right: " + want
+	}
+	return ""
+}
+
+// CheckPublicURL returns a sentence describing what is wrong with a
+// PUBLIC_URL value, or "" when it is usable.
+func CheckPublicURL(v string) string {
+	const want = "it should be the address Twilio uses to reach this server, like https://feedback.example.org."
+	if v == "" {
+		return "PUBLIC_URL is not set: " + want
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "PUBLIC_URL does not look right: " + want
+	}
+	return ""
+}
+
+func alnum(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}

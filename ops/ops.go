@@ -1,0 +1,171 @@
+// Package ops is what an operator watches: liveness, readiness, Prometheus
+// metrics and request logs.
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Healthz answers GET /healthz: 200 while the process is up.
+func Healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// Checks maps a dependency's name ("postgres", "redis") to a function that
+// returns an error when it does not answer.
+type Checks map[string]func(context.Context) error
+
+// Readyz answers GET /readyz: 200 when every dependency answers, else 503
+// with a JSON body naming the ones that did not.
+func (c Checks) Readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	names := make([]string, 0, len(c))
+	for n := range c {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	status := map[string]string{}
+	failed := []string{}
+	for _, n := range names {
+		if err := c[n](ctx); err != nil {
+			status[n] = "not answering: " + err.Error()
+			failed = append(failed, n)
+		} else {
+			status[n] = "ok"
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	code := http.StatusOK
+	if len(failed) > 0 {
+		code = http.StatusServiceUnavailable
+	}
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]any{"ready": len(failed) == 0, "failing": failed, "checks": status})
+}
+
+// Metrics holds the Prometheus registry and the request metrics.
+type Metrics struct {
+	Registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	// Failures counts webhook failures by kind (e.g. "redis", "postgres",
+	// "panic") that were answered with a kind fallback.
+	Failures *prometheus.CounterVec
+}
+
+// NewMetrics makes a registry with Go, process and request metrics, and
+// Postgres pool statistics when pool is not nil.
+func NewMetrics(pool *pgxpool.Pool) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hys_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hys_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method"}),
+		Failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hys_webhook_failures_total", Help: "Webhook failures answered with a fallback, by channel and cause.",
+		}, []string{"channel", "cause"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.Failures,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if pool != nil {
+		reg.MustRegister(poolCollector{pool})
+	}
+	return m
+}
+
+// Handler serves GET /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+type recorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Middleware counts and times each request by its route template, and logs
+// requests that fail or are slow.
+func (m *Metrics) Middleware(log *slog.Logger) mux.MiddlewareFunc {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			route := "unmatched"
+			if cr := mux.CurrentRoute(r); cr != nil {
+				if t, err := cr.GetPathTemplate(); err == nil {
+					route = t
+				}
+			}
+			rec := &recorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r)
+			if rec.code == 0 {
+				rec.code = http.StatusOK
+			}
+			took := time.Since(start)
+			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.code)).Inc()
+			m.duration.WithLabelValues(route, r.Method).Observe(took.Seconds())
+			if log != nil && (rec.code >= 500 || took > time.Second) {
+				log.Warn("request", "route", route, "method", r.Method, "code", rec.code, "took", took)
+			}
+		})
+	}
+}
+
+// poolCollector reports pgxpool statistics.
+type poolCollector struct{ pool *pgxpool.Pool }
+
+var (
+	poolTotal    = prometheus.NewDesc("hys_pg_pool_connections", "Postgres pool connections by state.", []string{"state"}, nil)
+	poolAcquires = prometheus.NewDesc("hys_pg_pool_acquires_total", "Connections acquired from the Postgres pool.", nil, nil)
+	poolWait     = prometheus.NewDesc("hys_pg_pool_acquire_wait_seconds_total", "Time spent waiting for a Postgres connection.", nil, nil)
+)
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- poolTotal
+	ch <- poolAcquires
+	ch <- poolWait
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.IdleConns()), "idle")
+	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.AcquiredConns()), "acquired")
+	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.MaxConns()), "max")
+	ch <- prometheus.MustNewConstMetric(poolAcquires, prometheus.CounterValue, float64(s.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
+}

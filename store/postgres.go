@@ -1,0 +1,111 @@
+// Package store is the only package that speaks SQL or Redis commands:
+// Postgres keeps everything durable, Redis keeps live conversations.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations returns the embedded SQL migrations, in the folder layout goose
+// reads.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the folder is embedded at build time
+	}
+	return sub
+}
+
+// ErrSchemaOutOfDate means the database needs `haveyoursay migrate`.
+var ErrSchemaOutOfDate = errors.New("the database is not up to date: run `haveyoursay migrate` first")
+
+// DB is the Postgres side of the store.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// OpenDB connects to Postgres and checks that it answers.
+func OpenDB(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("reading DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to Postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("could not reach Postgres at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() { db.Pool.Close() }
+
+// Ping checks that Postgres answers.
+func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+
+func (db *DB) migrator() (*goose.Provider, *sql.DB, error) {
+	sqldb := stdlib.OpenDBFromPool(db.Pool)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, Migrations(),
+		goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		sqldb.Close()
+		return nil, nil, err
+	}
+	return p, sqldb, nil
+}
+
+// Migrate applies every migration not yet applied, each in its own
+// transaction, and returns the names of those it applied.
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]string, error) {
+	p, sqldb, err := db.migrator()
+	if err != nil {
+		return nil, err
+	}
+	defer sqldb.Close()
+	results, err := p.Up(ctx)
+	var applied []string
+	for _, r := range results {
+		applied = append(applied, r.Source.Path)
+		if log != nil {
+			log.Info("migration applied", "file", r.Source.Path, "took", r.Duration)
+		}
+	}
+	if err != nil {
+		return applied, fmt.Errorf("migrating the database: %w", err)
+	}
+	return applied, nil
+}
+
+// CheckSchema returns ErrSchemaOutOfDate when migrations are pending.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	p, sqldb, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	defer sqldb.Close()
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the database's schema version: %w", err)
+	}
+	if current < target {
+		return ErrSchemaOutOfDate
+	}
+	return nil
+}

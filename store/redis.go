@@ -1,0 +1,42 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is the live side of the store: conversation sessions, dedupe keys
+// and rate limits. Every key starts with Prefix, so several installations
+// (or tests) can share one Redis.
+type Redis struct {
+	Client redis.UniversalClient
+	Prefix string
+}
+
+// OpenRedis connects to Redis and checks that it answers.
+func OpenRedis(ctx context.Context, url, prefix string) (*Redis, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("reading REDIS_URL: %w", err)
+	}
+	c := redis.NewClient(opts)
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("could not reach Redis at %s: %w", opts.Addr, err)
+	}
+	return &Redis{Client: c, Prefix: prefix}, nil
+}
+
+// Key builds a key in this installation's key space.
+func (r *Redis) Key(parts ...string) string {
+	return r.Prefix + "hys:" + strings.Join(parts, ":")
+}
+
+// Ping checks that Redis answers.
+func (r *Redis) Ping(ctx context.Context) error { return r.Client.Ping(ctx).Err() }
+
+// Close closes the connections.
+func (r *Redis) Close() error { return r.Client.Close() }

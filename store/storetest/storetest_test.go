@@ -1,0 +1,70 @@
+package storetest_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/haveyoursay/haveyoursay/store/storetest"
+)
+
+// Two tests in parallel each get an empty, migrated database and their own
+// Redis key space: what one writes, the other never sees.
+func TestIsolation(t *testing.T) {
+	for i := range 2 {
+		t.Run(fmt.Sprint("member", i), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := storetest.DB(t)
+			var n int
+			if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM surveys").Scan(&n); err != nil {
+				t.Fatalf("the schema is not migrated: %v", err)
+			}
+			if n != 0 {
+				t.Fatalf("a fresh database has %d surveys, want 0", n)
+			}
+			if _, err := db.Pool.Exec(ctx, "INSERT INTO surveys (id, title, current_version) VALUES ('only-mine', 'x', 1)"); err != nil {
+				t.Fatal(err)
+			}
+
+			r := storetest.Redis(t)
+			key := r.Key("owner")
+			if got, _ := r.Client.Exists(ctx, key).Result(); got != 0 {
+				t.Fatalf("a fresh Redis space already has %s", key)
+			}
+			if err := r.Client.Set(ctx, key, i, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			// Give the other test time to write too, then check nothing leaked.
+			for range 20 {
+				if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM surveys").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != 1 {
+					t.Fatalf("saw %d surveys, want only my own", n)
+				}
+				if v, err := r.Client.Get(ctx, key).Int(); err != nil || v != i {
+					t.Fatalf("my Redis key holds %v (%v), want %d", v, err, i)
+				}
+			}
+		})
+	}
+}
+
+// Keys left by a test are gone afterwards.
+func TestRedisCleanup(t *testing.T) {
+	var prefix string
+	t.Run("writer", func(t *testing.T) {
+		r := storetest.Redis(t)
+		prefix = r.Prefix
+		r.Client.Set(context.Background(), r.Key("a"), 1, 0)
+	})
+	r := storetest.Redis(t)
+	n, err := r.Client.Keys(context.Background(), prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n) != 0 {
+		t.Fatalf("keys left behind: %v", n)
+	}
+}
