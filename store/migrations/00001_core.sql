@@ -35,8 +35,10 @@ CREATE TABLE participants (
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 
+-- A conversation's id is made by the app (not the database), so answers
+-- can be spooled while Postgres is down and written later.
 CREATE TABLE conversations (
-    id             bigserial PRIMARY KEY,
+    id             text PRIMARY KEY,
     participant_id bigint NOT NULL REFERENCES participants (id),
     survey_id      text   NOT NULL,
     survey_version int    NOT NULL,
@@ -57,7 +59,7 @@ CREATE INDEX conversations_survey ON conversations (survey_id, started_at DESC);
 -- (MessageSid for SMS, CallSid + step for calls).
 CREATE TABLE answers (
     id              bigserial PRIMARY KEY,
-    conversation_id bigint NOT NULL REFERENCES conversations (id),
+    conversation_id text NOT NULL REFERENCES conversations (id),
     question_id     text   NOT NULL,
     value           text   NOT NULL DEFAULT '',
     raw             text   NOT NULL DEFAULT '',
@@ -70,12 +72,15 @@ CREATE TABLE answers (
 );
 CREATE INDEX answers_conversation ON answers (conversation_id, id);
 
+-- dedupe_key: the MessageSid for texts Twilio delivered or we sent through
+-- the REST API; for TwiML replies, the MessageSid they answer plus a number.
 CREATE TABLE messages (
     id              bigserial PRIMARY KEY,
+    dedupe_key      text NOT NULL UNIQUE,
     direction       text NOT NULL CHECK (direction IN ('in', 'out')),
-    message_sid     text UNIQUE,
+    message_sid     text,
     participant_id  bigint REFERENCES participants (id),
-    conversation_id bigint REFERENCES conversations (id),
+    conversation_id text REFERENCES conversations (id),
     body            text NOT NULL DEFAULT '',
     status          text NOT NULL DEFAULT '',
     error_code      int,
@@ -83,12 +88,14 @@ CREATE TABLE messages (
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX messages_participant ON messages (participant_id, id);
+CREATE INDEX messages_sid ON messages (message_sid) WHERE message_sid IS NOT NULL;
 
 -- A member asked for a person: staff call them back.
 CREATE TABLE callbacks (
     id              bigserial PRIMARY KEY,
+    dedupe_key      text NOT NULL UNIQUE,
     participant_id  bigint NOT NULL REFERENCES participants (id),
-    conversation_id bigint REFERENCES conversations (id),
+    conversation_id text REFERENCES conversations (id),
     channel         text NOT NULL,
     reason          text NOT NULL DEFAULT '',
     created_at      timestamptz NOT NULL DEFAULT now(),

@@ -1,0 +1,434 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"syscall"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
+)
+
+// Person identifies a participant by phone number without holding the
+// number in clear: see Phones.
+type Person struct {
+	Hash   []byte `json:"h"`
+	Enc    []byte `json:"e"`
+	Masked string `json:"m"`
+}
+
+// ConversationStarted opens a conversation.
+type ConversationStarted struct {
+	ID       string `json:"id"`
+	Person   Person `json:"p"`
+	SurveyID string `json:"s"`
+	Version  int    `json:"v"`
+	Channel  string `json:"c"`
+	CallSid  string `json:"cs,omitempty"`
+	Language string `json:"l,omitempty"`
+}
+
+// AnswerGiven is one answer to one question.
+type AnswerGiven struct {
+	ConversationID string   `json:"cid"`
+	QuestionID     string   `json:"q"`
+	Value          string   `json:"v"`
+	Raw            string   `json:"r"`
+	Via            string   `json:"via"`
+	NoAnswer       bool     `json:"na,omitempty"`
+	Skipped        bool     `json:"sk,omitempty"`
+	Themes         []string `json:"t,omitempty"`
+	DedupeKey      string   `json:"dk"`
+}
+
+// ConversationEnded closes a conversation with its status: completed,
+// partial or refused. Consent records the words used, when given.
+type ConversationEnded struct {
+	ID      string `json:"id"`
+	Status  string `json:"st,omitempty"`
+	Consent string `json:"co,omitempty"`
+}
+
+// MessageLogged is a text received or sent.
+type MessageLogged struct {
+	DedupeKey      string `json:"dk"`
+	Direction      string `json:"d"` // in, out
+	MessageSid     string `json:"sid,omitempty"`
+	Person         Person `json:"p"`
+	ConversationID string `json:"cid,omitempty"`
+	Body           string `json:"b"`
+	Status         string `json:"st"`
+}
+
+// MessageStatus is a delivery status callback for a text we sent.
+type MessageStatus struct {
+	MessageSid string `json:"sid"`
+	Status     string `json:"st"`
+	ErrorCode  int    `json:"ec,omitempty"`
+}
+
+// OptOut records STOP (Out true) or START (Out false).
+type OptOut struct {
+	Person Person `json:"p"`
+	Out    bool   `json:"o"`
+}
+
+// CallbackBooked is a member asking to talk to a person.
+type CallbackBooked struct {
+	DedupeKey      string `json:"dk"`
+	Person         Person `json:"p"`
+	ConversationID string `json:"cid,omitempty"`
+	Channel        string `json:"c"`
+	Reason         string `json:"r"`
+}
+
+// Event is one durable fact. Exactly one field besides At is set. Events
+// are idempotent: writing one twice stores it once.
+type Event struct {
+	At           time.Time            `json:"at"`
+	Conversation *ConversationStarted `json:"conv,omitempty"`
+	Answer       *AnswerGiven         `json:"ans,omitempty"`
+	End          *ConversationEnded   `json:"end,omitempty"`
+	Message      *MessageLogged       `json:"msg,omitempty"`
+	Status       *MessageStatus       `json:"stat,omitempty"`
+	OptOut       *OptOut              `json:"opt,omitempty"`
+	Callback     *CallbackBooked      `json:"cb,omitempty"`
+}
+
+// Journal makes sure what Twilio delivered is never lost. Webhooks append
+// events to a spool list in Redis (one fast round trip); a background
+// writer moves them to Postgres in batches. When Postgres is down events
+// wait in the spool until it returns; when Redis is down they are written
+// to Postgres directly; when both are down they wait in memory.
+type Journal struct {
+	db    *DB
+	redis *Redis
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	memory []Event
+	wake   chan struct{}
+}
+
+// NewJournal makes a journal; call Run to start writing to Postgres.
+func NewJournal(db *DB, r *Redis, log *slog.Logger) *Journal {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Journal{db: db, redis: r, log: log, wake: make(chan struct{}, 1)}
+}
+
+func (j *Journal) spoolKey() string  { return j.redis.Key("spool") }
+func (j *Journal) failedKey() string { return j.redis.Key("spool", "failed") }
+func (j *Journal) lockKey() string   { return j.redis.Key("spool", "lock") }
+
+// Record keeps events durably. It returns an error only when neither Redis
+// nor Postgres took them (they are then held in memory and retried).
+func (j *Journal) Record(ctx context.Context, events ...Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	vals := make([]any, len(events))
+	for i := range events {
+		if events[i].At.IsZero() {
+			events[i].At = now
+		}
+		b, err := json.Marshal(events[i])
+		if err != nil {
+			return err
+		}
+		vals[i] = b
+	}
+	err := j.redis.Client.RPush(ctx, j.spoolKey(), vals...).Err()
+	if err == nil {
+		j.poke()
+		return nil
+	}
+	j.log.Error("spooling to Redis failed; writing to Postgres directly", "err", err)
+	if perr := j.apply(ctx, events); perr == nil {
+		return nil
+	} else {
+		j.log.Error("writing to Postgres failed too; holding events in memory", "err", perr, "events", len(events))
+	}
+	j.mu.Lock()
+	j.memory = append(j.memory, events...)
+	j.mu.Unlock()
+	j.poke()
+	return fmt.Errorf("neither Redis nor Postgres answered: %w", err)
+}
+
+func (j *Journal) poke() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run writes spooled events to Postgres until ctx ends.
+func (j *Journal) Run(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for {
+		n, err := j.drainOnce(ctx, 500)
+		if err != nil && ctx.Err() == nil {
+			j.log.Warn("writing the spool to Postgres failed; will retry", "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			if backoff < 5*time.Second {
+				backoff *= 2
+			}
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		if n > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-j.wake:
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Flush writes everything spooled so far to Postgres, or returns why not.
+func (j *Journal) Flush(ctx context.Context) error {
+	for {
+		n, err := j.drainOnce(ctx, 500)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+	}
+}
+
+// Pending counts events not yet in Postgres.
+func (j *Journal) Pending(ctx context.Context) (int64, error) {
+	j.mu.Lock()
+	mem := int64(len(j.memory))
+	j.mu.Unlock()
+	n, err := j.redis.Client.LLen(ctx, j.spoolKey()).Result()
+	return n + mem, err
+}
+
+// drainOnce moves up to max events to Postgres and returns how many.
+func (j *Journal) drainOnce(ctx context.Context, max int) (int, error) {
+	// Events held in memory while Redis was down go first.
+	j.mu.Lock()
+	mem := j.memory
+	j.memory = nil
+	j.mu.Unlock()
+	if len(mem) > 0 {
+		if err := j.apply(ctx, mem); err != nil {
+			if rerr := j.redis.Client.LPush(ctx, j.spoolKey(), encodeAll(mem)...).Err(); rerr != nil {
+				j.mu.Lock()
+				j.memory = append(mem, j.memory...)
+				j.mu.Unlock()
+			}
+			return 0, err
+		}
+	}
+
+	// One writer at a time across all servers, so a batch is trimmed from
+	// the spool only by the writer that stored it.
+	unlock, err := j.redis.Lock(ctx, j.lockKey(), 30*time.Second, 0)
+	if errors.Is(err, ErrBusy) {
+		return len(mem), nil
+	}
+	if err != nil {
+		return len(mem), err
+	}
+	defer unlock()
+	raw, err := j.redis.Client.LRange(ctx, j.spoolKey(), 0, int64(max-1)).Result()
+	if err != nil || len(raw) == 0 {
+		return len(mem), err
+	}
+	events := make([]Event, 0, len(raw))
+	for _, r := range raw {
+		var e Event
+		if err := json.Unmarshal([]byte(r), &e); err != nil {
+			j.log.Error("a spooled event cannot be read; keeping it aside", "err", err)
+			j.redis.Client.RPush(ctx, j.failedKey(), r)
+			continue
+		}
+		events = append(events, e)
+	}
+	if err := j.apply(ctx, events); err != nil {
+		return len(mem), err
+	}
+	if err := j.redis.Client.LTrim(ctx, j.spoolKey(), int64(len(raw)), -1).Err(); err != nil {
+		return len(mem), err
+	}
+	return len(mem) + len(raw), nil
+}
+
+func encodeAll(events []Event) []any {
+	out := make([]any, 0, len(events))
+	for _, e := range events {
+		b, _ := json.Marshal(e)
+		out = append(out, b)
+	}
+	return out
+}
+
+// apply writes events to Postgres in one transaction. If the batch fails
+// for a reason other than the connection, events are written one by one
+// and any that still fail are kept aside in Redis for an engineer to see.
+func (j *Journal) apply(ctx context.Context, events []Event) error {
+	err := j.applyTx(ctx, events)
+	if err == nil || isConnectionError(err) || len(events) == 1 {
+		if err != nil && len(events) == 1 && !isConnectionError(err) {
+			j.setAside(ctx, events[0], err)
+			return nil
+		}
+		return err
+	}
+	for _, e := range events {
+		if err := j.applyTx(ctx, []Event{e}); err != nil {
+			if isConnectionError(err) {
+				return err
+			}
+			j.setAside(ctx, e, err)
+		}
+	}
+	return nil
+}
+
+func (j *Journal) setAside(ctx context.Context, e Event, err error) {
+	j.log.Error("an event could not be stored; kept aside in the failed spool", "err", err)
+	b, _ := json.Marshal(e)
+	j.redis.Client.RPush(ctx, j.failedKey(), b)
+}
+
+func isConnectionError(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08 is connection trouble, 57P0x the server shutting down.
+		return pgErr.Code[:2] == "08" || pgErr.Code[:3] == "57P"
+	}
+	var netErr net.Error
+	var connErr *pgconn.ConnectError
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, puddle.ErrClosedPool)
+}
+
+const upsertPerson = `INSERT INTO participants (phone_hash, phone_enc, phone_masked) VALUES ($1, $2, $3)
+ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash RETURNING id`
+
+func (j *Journal) applyTx(ctx context.Context, events []Event) error {
+	return pgx.BeginFunc(ctx, j.db.Pool, func(tx pgx.Tx) error {
+		for _, e := range events {
+			if err := applyEvent(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func person(ctx context.Context, tx pgx.Tx, p Person) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, upsertPerson, p.Hash, p.Enc, p.Masked).Scan(&id)
+	return id, err
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func applyEvent(ctx context.Context, tx pgx.Tx, e Event) error {
+	switch {
+	case e.Conversation != nil:
+		c := e.Conversation
+		pid, err := person(ctx, tx, c.Person)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO conversations (id, participant_id, survey_id, survey_version, channel, call_sid, language, started_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+			c.ID, pid, c.SurveyID, c.Version, c.Channel, nullable(c.CallSid), c.Language, e.At)
+		return err
+	case e.Answer != nil:
+		a := e.Answer
+		themes := a.Themes
+		if themes == nil {
+			themes = []string{}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO answers (conversation_id, question_id, value, raw, via, no_answer, skipped, themes, dedupe_key, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING`,
+			a.ConversationID, a.QuestionID, a.Value, a.Raw, a.Via, a.NoAnswer, a.Skipped, themes, a.DedupeKey, e.At)
+		return err
+	case e.End != nil:
+		if e.End.Consent != "" {
+			if _, err := tx.Exec(ctx, `UPDATE conversations SET consent = $2 WHERE id = $1`, e.End.ID, e.End.Consent); err != nil {
+				return err
+			}
+		}
+		if e.End.Status == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE conversations SET status = $2, ended_at = $3 WHERE id = $1 AND status = 'active'`,
+			e.End.ID, e.End.Status, e.At)
+		return err
+	case e.Message != nil:
+		m := e.Message
+		pid, err := person(ctx, tx, m.Person)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO messages (dedupe_key, direction, message_sid, participant_id, conversation_id, body, status, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (dedupe_key) DO NOTHING`,
+			m.DedupeKey, m.Direction, nullable(m.MessageSid), pid, nullable(m.ConversationID), m.Body, m.Status, e.At)
+		return err
+	case e.Status != nil:
+		s := e.Status
+		var code *int
+		if s.ErrorCode != 0 {
+			code = &s.ErrorCode
+		}
+		_, err := tx.Exec(ctx, `UPDATE messages SET status = $2, error_code = coalesce($3, error_code), updated_at = $4
+			WHERE message_sid = $1 AND updated_at <= $4`, s.MessageSid, s.Status, code, e.At)
+		return err
+	case e.OptOut != nil:
+		pid, err := person(ctx, tx, e.OptOut.Person)
+		if err != nil {
+			return err
+		}
+		if e.OptOut.Out {
+			_, err = tx.Exec(ctx, `UPDATE participants SET opted_out_at = $2 WHERE id = $1`, pid, e.At)
+		} else {
+			_, err = tx.Exec(ctx, `UPDATE participants SET opted_out_at = NULL WHERE id = $1 AND opted_out_at <= $2`, pid, e.At)
+		}
+		return err
+	case e.Callback != nil:
+		c := e.Callback
+		pid, err := person(ctx, tx, c.Person)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO callbacks (dedupe_key, participant_id, conversation_id, channel, reason, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING`,
+			c.DedupeKey, pid, nullable(c.ConversationID), c.Channel, c.Reason, e.At)
+		return err
+	}
+	return errors.New("an event with nothing in it")
+}
