@@ -8,8 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"syscall"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
