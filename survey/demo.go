@@ -1,0 +1,14 @@
+package survey
+
+import _ "embed"
+
+// DemoYAML is the demo survey shipped with Have Your Say: easy-read
+// questions about a day service, started by texting DAYS.
+//
+//go:embed demo/day-service.yaml
+var DemoYAML []byte
+
+// Demo returns a freshly parsed copy of the demo survey.
+func Demo() *Survey {
+	return MustParse("day-service.yaml", DemoYAML)
+}
