@@ -1,22 +1,33 @@
 # The two commands of the quick start are `make run` and `make test`.
-.PHONY: run test bench lint build
+.PHONY: run test fuzz bench build
 
 GO ?= go
+FUZZTIME ?= 10s
 
 ## run: everything on this machine (private Postgres, in-process Redis, demo survey)
 run:
 	@script/ensure-postgres
 	$(GO) run ./cmd/haveyoursay dev
 
-## test: vet, then every test with the race detector, against real Postgres and Redis
+## test: format and vet checks, every test with the race detector against real
+## Postgres and Redis (started privately when none is running), then a short fuzz
 test:
 	@test -z "$$(gofmt -l .)" || { echo "These files need gofmt:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	@if [ -x script/ensure-chromium ]; then script/ensure-chromium; fi
 	script/services $(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+## fuzz: each fuzz target for FUZZTIME (seed corpus in survey/testdata/fuzz)
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzMatch$$' -fuzztime=$(FUZZTIME) ./survey/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./survey/
+	$(GO) test -run='^$$' -fuzz='^FuzzStep$$' -fuzztime=$(FUZZTIME) ./survey/
 
 ## bench: print throughput and latency figures
 bench:
 	script/services $(GO) test -run='^$$' -bench=. -benchmem ./...
 
+## build: a static binary in bin/
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/haveyoursay ./cmd/haveyoursay

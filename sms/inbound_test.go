@@ -1,0 +1,530 @@
+package sms_test
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/sms"
+	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
+	"github.com/haveyoursay/haveyoursay/survey"
+	"github.com/haveyoursay/haveyoursay/webhook"
+)
+
+const (
+	token    = "0123456789abcdef0123456789abcdef"
+	account  = "AC0123456789abcdef0123456789abcdef"
+	ours     = "+447700900100"
+	member   = "+447700900001"
+	secret   = "a-test-secret-that-is-long-enough-123"
+	orgName  = "Oakfield Day Services"
+	orgPhone = "0161 496 0000"
+)
+
+// fixture is the real SMS handler over real HTTP with real Postgres and
+// Redis, and the Twilio emulator texting it.
+type fixture struct {
+	srv     *httptest.Server
+	sim     *phonesim.Emulator
+	db      *store.DB
+	redis   *store.Redis
+	journal *store.Journal
+	handler *sms.Handler
+	phones  *store.Phones
+}
+
+type option func(*sms.Handler)
+
+func newBenchFixture(b *testing.B) *fixture {
+	f := newFixtureWith(b, storetest.DB(b), storetest.Redis(b))
+	// Keep connections open between webhooks, as a busy Twilio does.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
+	f.sim = phonesim.New(phonesim.Config{AccountSID: account, AuthToken: token, WebhookBase: f.srv.URL,
+		HTTPClient: &http.Client{Transport: tr, Timeout: 15 * time.Second}})
+	return f
+}
+
+func newFixture(t *testing.T, opts ...option) *fixture {
+	t.Helper()
+	db := storetest.DB(t)
+	r := storetest.Redis(t)
+	return newFixtureWith(t, db, r, opts...)
+}
+
+func newFixtureWith(t testing.TB, db *store.DB, r *store.Redis, opts ...option) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := db.SaveSurvey(ctx, "day-service", "Your day service", string(survey.DemoYAML), "day-service.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	catalog := store.NewCatalog(db)
+	if err := catalog.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	phones, err := store.NewPhones(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f := &fixture{db: db, redis: r, phones: phones, journal: store.NewJournal(db, r, log)}
+	f.handler = &sms.Handler{Catalog: catalog, Journal: f.journal, Redis: r, Phones: phones,
+		Org: sms.Org{Name: orgName, Phone: orgPhone, About: "We ask what you think."}, SessionTTL: time.Hour, Log: log}
+	for _, o := range opts {
+		o(f.handler)
+	}
+	router := mux.NewRouter()
+	router.HandleFunc("/twilio/sms", f.handler.ServeInbound).Methods(http.MethodPost)
+	router.HandleFunc("/twilio/sms/status", f.handler.ServeStatus).Methods(http.MethodPost)
+	f.srv = httptest.NewServer(router)
+	t.Cleanup(f.srv.Close)
+	f.handler.Verifier = webhook.Verifier{AuthToken: token, PublicURL: f.srv.URL}
+	f.sim = phonesim.New(phonesim.Config{AccountSID: account, AuthToken: token, WebhookBase: f.srv.URL})
+	t.Cleanup(func() { f.sim.Close() })
+	return f
+}
+
+// text sends a text and returns the reply as one string.
+func (f *fixture) text(t *testing.T, from, body string) string {
+	t.Helper()
+	res, err := f.sim.Text(context.Background(), from, ours, body)
+	if err != nil {
+		t.Fatalf("texting %q: %v", body, err)
+	}
+	return strings.Join(res.Messages, "\n")
+}
+
+func (f *fixture) flush(t *testing.T) {
+	t.Helper()
+	if err := f.journal.Flush(context.Background()); err != nil {
+		t.Fatalf("flushing the journal: %v", err)
+	}
+}
+
+func (f *fixture) count(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := f.db.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func mustContain(t *testing.T, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Fatalf("reply %q does not contain %q", got, w)
+		}
+	}
+}
+
+func TestWholeConversation(t *testing.T) {
+	f := newFixture(t)
+	mustContain(t, f.text(t, member, "days"), "day service", "Is that OK?", "Reply 1 for Yes")
+	mustContain(t, f.text(t, member, "yes"), "Question 1", "How do you feel")
+	mustContain(t, f.text(t, member, "rubbish"), "You said: Not good", "own words")
+	free := "It is too far 🚌\nand the café is noisy"
+	mustContain(t, f.text(t, member, free), "How kind are the staff")
+	mustContain(t, f.text(t, member, "five"), "You said: 5", "more days")
+	mustContain(t, f.text(t, member, "2"), "You said: The same", "Thank you")
+	f.flush(t)
+
+	if n := f.count(t, "SELECT count(*) FROM answers"); n != 4 {
+		t.Fatalf("answers = %d, want 4", n)
+	}
+	var raw string
+	f.db.Pool.QueryRow(context.Background(), "SELECT raw FROM answers WHERE question_id = 'better'").Scan(&raw)
+	if raw != free {
+		t.Fatalf("free text stored as %q, want exactly %q", raw, free)
+	}
+	var status, consent string
+	var version int
+	f.db.Pool.QueryRow(context.Background(), "SELECT status, consent, survey_version FROM conversations").Scan(&status, &consent, &version)
+	if status != "completed" || consent != "yes" || version != 1 {
+		t.Fatalf("conversation status=%q consent=%q version=%d", status, consent, version)
+	}
+	if in, out := f.count(t, "SELECT count(*) FROM messages WHERE direction = 'in'"), f.count(t, "SELECT count(*) FROM messages WHERE direction = 'out'"); in != 6 || out != 6 {
+		t.Fatalf("messages in=%d out=%d, want 6 and 6", in, out)
+	}
+	// The number is stored encrypted, never in clear.
+	if n := f.count(t, "SELECT count(*) FROM participants WHERE phone_masked = $1", store.Mask(member)); n != 1 {
+		t.Fatalf("participants with masked number: %d", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM participants WHERE position('7700900001' in encode(phone_enc, 'escape')) > 0"); n != 0 {
+		t.Fatal("the phone number is stored in clear")
+	}
+	// After the end, a new text gets the list of what to text.
+	mustContain(t, f.text(t, member, "hello"), "text DAYS")
+}
+
+func TestConsentRefused(t *testing.T) {
+	f := newFixture(t)
+	f.text(t, member, "DAYS")
+	reply := f.text(t, member, "no")
+	if reply == "" {
+		t.Fatal("a refusal must be answered kindly")
+	}
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM conversations WHERE status = 'refused'"); n != 1 {
+		t.Fatalf("refused conversations = %d", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM answers"); n != 0 {
+		t.Fatalf("a refusal kept %d answers", n)
+	}
+}
+
+func TestSignatureRejected(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	form := f.sim.InboundSMSForm(phonesim.NewSID("SM"), member, ours, "DAYS")
+	cases := map[string]func() (*http.Response, error){
+		"missing": func() (*http.Response, error) {
+			return http.PostForm(f.srv.URL+"/twilio/sms", form)
+		},
+		"wrong token": func() (*http.Response, error) {
+			return post(f.srv.URL+"/twilio/sms", form, webhook.Sign("ffffffffffffffffffffffffffffffff", f.srv.URL+"/twilio/sms", form))
+		},
+		"wrong URL": func() (*http.Response, error) {
+			return post(f.srv.URL+"/twilio/sms", form, webhook.Sign(token, "https://elsewhere.example.org/twilio/sms", form))
+		},
+		"tampered body": func() (*http.Response, error) {
+			sig := webhook.Sign(token, f.srv.URL+"/twilio/sms", form)
+			bad := url.Values{}
+			for k, v := range form {
+				bad[k] = v
+			}
+			bad.Set("Body", "STOP")
+			return post(f.srv.URL+"/twilio/sms", bad, sig)
+		},
+	}
+	for name, send := range cases {
+		t.Run(name, func(t *testing.T) {
+			resp, err := send()
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", resp.StatusCode)
+			}
+		})
+	}
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM messages"); n != 0 {
+		t.Fatalf("rejected requests stored %d messages", n)
+	}
+	keys, _ := f.redis.Client.Keys(ctx, f.redis.Prefix+"*").Result()
+	if len(keys) != 0 {
+		t.Fatalf("rejected requests left Redis keys: %v", keys)
+	}
+}
+
+func post(target string, form url.Values, sig string) (*http.Response, error) {
+	req, _ := http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(webhook.SignatureHeader, sig)
+	return http.DefaultClient.Do(req)
+}
+
+// The same MessageSid delivered many times at once is answered and stored
+// once.
+func TestConcurrentDuplicates(t *testing.T) {
+	f := newFixture(t)
+	f.text(t, member, "DAYS")
+	sid := phonesim.NewSID("SM")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answered := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := f.sim.TextWithSid(context.Background(), sid, member, ours, "yes")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if len(res.Messages) > 0 {
+				mu.Lock()
+				answered++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if answered != 1 {
+		t.Fatalf("%d copies were answered, want exactly 1", answered)
+	}
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM messages WHERE message_sid = $1", sid); n != 1 {
+		t.Fatalf("the message was stored %d times", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM conversations WHERE consent = 'yes'"); n != 1 {
+		t.Fatalf("consent recorded on %d conversations", n)
+	}
+	mustContain(t, f.text(t, member, "1"), "You said: Good")
+}
+
+func TestStopThenKeywordSendsNothing(t *testing.T) {
+	f := newFixture(t)
+	f.text(t, member, "DAYS")
+	f.text(t, member, "yes")
+	if reply := f.text(t, member, "  Stop "); reply != "" {
+		t.Fatalf("STOP answered %q; Twilio confirms it on our numbers", reply)
+	}
+	for _, body := range []string{"DAYS", "hello", "1", "HELP"} {
+		if reply := f.text(t, member, body); reply != "" {
+			t.Fatalf("after STOP, %q was answered with %q", body, reply)
+		}
+	}
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM participants WHERE opted_out_at IS NOT NULL"); n != 1 {
+		t.Fatalf("opted-out participants = %d", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM conversations WHERE status = 'partial'"); n != 1 {
+		t.Fatalf("the running conversation was not kept as partial")
+	}
+	if n := f.count(t, "SELECT count(*) FROM messages WHERE direction = 'in'"); n != 7 {
+		t.Fatalf("every text is still stored: %d, want 7", n)
+	}
+
+	// START brings them back.
+	f.text(t, member, "start")
+	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM participants WHERE opted_out_at IS NOT NULL"); n != 0 {
+		t.Fatal("START did not clear the opt-out")
+	}
+}
+
+func TestStopWordsAndConfirmation(t *testing.T) {
+	f := newFixture(t, func(h *sms.Handler) { h.ConfirmStop = true })
+	for i, w := range []string{"STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout", "stop."} {
+		from := fmt.Sprintf("+4477009002%02d", i)
+		mustContain(t, f.text(t, from, w), "You will not get any more texts from "+orgName)
+	}
+	// YES re-subscribes only someone who opted out.
+	mustContain(t, f.text(t, "+447700900200", "yes"), "Welcome back")
+	mustContain(t, f.text(t, "+447700900200", "DAYS"), "Is that OK?")
+	// Twilio's OptOutType parameter counts too.
+	form := f.sim.InboundSMSForm(phonesim.NewSID("SM"), "+447700900299", ours, "please leave me alone")
+	form.Set("OptOutType", "STOP")
+	res, err := f.sim.PostForm(context.Background(), "/twilio/sms", form)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("OptOutType STOP: %v %v", res, err)
+	}
+	if reply := f.text(t, "+447700900299", "DAYS"); reply != "" {
+		t.Fatalf("OptOutType=STOP did not opt out: %q", reply)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	f := newFixture(t)
+	mustContain(t, f.text(t, member, "help"), orgName, orgPhone, "DAYS", "STOP")
+	mustContain(t, f.text(t, member, "Info"), orgName)
+	f.text(t, member, "DAYS")
+	f.text(t, member, "yes")
+	// Mid-survey, HELP answers and then asks the question again.
+	mustContain(t, f.text(t, member, "HELP"), orgPhone, "How do you feel")
+	mustContain(t, f.text(t, member, "1"), "You said: Good")
+}
+
+func TestUnknownTextListsKeywords(t *testing.T) {
+	f := newFixture(t)
+	mustContain(t, f.text(t, member, "hi there"), "Hello from "+orgName, "text DAYS for Your day service")
+}
+
+func TestExpiredSession(t *testing.T) {
+	f := newFixture(t, func(h *sms.Handler) { h.SessionTTL = 300 * time.Millisecond })
+	f.text(t, member, "DAYS")
+	f.text(t, member, "yes")
+	time.Sleep(time.Second)
+	mustContain(t, f.text(t, member, "1"), "lost our place", "Text DAYS to start again")
+	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
+}
+
+// Bad input never gets a 5xx: a clear 4xx or valid TwiML.
+func TestBadInput(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.text(t, member, "DAYS")
+	cases := []struct {
+		name string
+		form url.Values
+		want int
+	}{
+		{"empty body", url.Values{}, http.StatusBadRequest},
+		{"no From", url.Values{"MessageSid": {phonesim.NewSID("SM")}, "Body": {"hi"}}, http.StatusBadRequest},
+		{"10 kB body", f.sim.InboundSMSForm(phonesim.NewSID("SM"), member, ours, strings.Repeat("long words ", 1000)), 200},
+		{"invalid UTF-8", f.sim.InboundSMSForm(phonesim.NewSID("SM"), member, ours, "caf\xe9 \xff\xfe ok"), 200},
+		{"control characters", f.sim.InboundSMSForm(phonesim.NewSID("SM"), member, ours, "a\x00b\x07c\x1b[31m"), 200},
+		{"unknown parameters", func() url.Values {
+			v := f.sim.InboundSMSForm(phonesim.NewSID("SM"), member, ours, "yes")
+			v.Set("SomethingNew", "x")
+			v.Add("Repeated", "1")
+			v.Add("Repeated", "2")
+			return v
+		}(), 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := f.sim.PostForm(ctx, "/twilio/sms", c.form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.StatusCode != c.want {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, c.want, res.Body)
+			}
+			if c.want == 200 {
+				if err := phonesim.CheckMessagingTwiML(res.Body); err != nil {
+					t.Fatalf("invalid TwiML: %v\n%s", err, res.Body)
+				}
+			} else if len(strings.TrimSpace(string(res.Body))) < 10 {
+				t.Fatalf("a 4xx needs a reason, got %q", res.Body)
+			}
+		})
+	}
+	// Over 64 kB: refused with a reason, not a crash.
+	big := f.sim.InboundSMSForm(phonesim.NewSID("SM"), member, ours, strings.Repeat("x", 100<<10))
+	res, err := f.sim.PostForm(ctx, "/twilio/sms", big)
+	if err != nil || res.StatusCode >= 500 {
+		t.Fatalf("a huge body: %v %v", res, err)
+	}
+	f.flush(t)
+	var body string
+	f.db.Pool.QueryRow(ctx, "SELECT body FROM messages WHERE body LIKE 'caf%'").Scan(&body)
+	if body != "caf\uFFFD \uFFFD ok" {
+		t.Fatalf("invalid UTF-8 stored as %q", body)
+	}
+	f.db.Pool.QueryRow(ctx, "SELECT body FROM messages WHERE body LIKE 'a%b%'").Scan(&body)
+	if body != "ab\x07c\x1b[31m" {
+		t.Fatalf("control characters must be kept in storage (only NUL dropped): %q", body)
+	}
+}
+
+// With Redis down the member gets a kind sentence and the text is kept.
+func TestRedisDown(t *testing.T) {
+	db := storetest.DB(t)
+	proxy, proxied := storetest.NewProxy(t, storetest.RedisURL())
+	r, err := store.OpenRedis(context.Background(), proxied, storetest.RedisPrefix(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f := newFixtureWith(t, db, r)
+	f.text(t, member, "DAYS")
+	proxy.Down()
+	mustContain(t, f.text(t, member, "yes"), "Sorry, something went wrong on our side")
+	if n := f.count(t, "SELECT count(*) FROM messages WHERE body = 'yes' AND direction = 'in'"); n != 1 {
+		t.Fatalf("the text sent while Redis was down was not kept (%d)", n)
+	}
+	proxy.Up()
+	// Once Redis is back the conversation carries on.
+	mustContain(t, f.text(t, member, "yes"), "How do you feel")
+}
+
+// With Postgres down the conversation carries on; answers are written when
+// it returns.
+func TestPostgresDown(t *testing.T) {
+	url := storetest.DatabaseURL(t)
+	proxy, proxied := storetest.NewProxy(t, url)
+	db, err := store.OpenDB(context.Background(), proxied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f := newFixtureWith(t, db, storetest.Redis(t))
+	proxy.Down()
+	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
+	mustContain(t, f.text(t, member, "yes"), "How do you feel")
+	mustContain(t, f.text(t, member, "1"), "You said: Good")
+	if err := f.journal.Flush(context.Background()); err == nil {
+		t.Fatal("flush should fail while Postgres is down")
+	}
+	proxy.Up()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := f.journal.Flush(context.Background())
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the spool was not written after Postgres returned: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := f.count(t, "SELECT count(*) FROM answers WHERE question_id = 'feel' AND value = 'good'"); n != 1 {
+		t.Fatalf("the answer given while Postgres was down: %d rows", n)
+	}
+}
+
+func TestStatusCallback(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.text(t, member, "DAYS")
+	f.flush(t)
+	// A message we sent (as the outbound sender records it).
+	sid := phonesim.NewSID("SM")
+	f.journal.Record(ctx, store.Event{Message: &store.MessageLogged{DedupeKey: sid, Direction: "out", MessageSid: sid,
+		Person: store.Person{Hash: f.phones.Hash(member), Enc: f.phones.Encrypt(member), Masked: store.Mask(member)}, Body: "hi", Status: "queued"}})
+	f.flush(t)
+	for _, st := range []string{"sent", "delivered"} {
+		res, err := f.sim.PostForm(ctx, "/twilio/sms/status", url.Values{"MessageSid": {sid}, "MessageStatus": {st}, "To": {member}, "AccountSid": {account}})
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("status %s: %v %v", st, res, err)
+		}
+	}
+	f.flush(t)
+	var status string
+	f.db.Pool.QueryRow(ctx, "SELECT status FROM messages WHERE message_sid = $1", sid).Scan(&status)
+	if status != "delivered" {
+		t.Fatalf("status = %q, want delivered", status)
+	}
+	// 21610: the number opted out with Twilio.
+	res, err := f.sim.PostForm(ctx, "/twilio/sms/status", url.Values{"MessageSid": {sid}, "MessageStatus": {"failed"}, "ErrorCode": {"21610"}, "To": {member}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("21610 status: %v %v", res, err)
+	}
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM participants WHERE opted_out_at IS NOT NULL"); n != 1 {
+		t.Fatal("error 21610 did not record the opt-out")
+	}
+	if reply := f.text(t, member, "hello"); reply != "" {
+		t.Fatalf("an opted-out member was answered: %q", reply)
+	}
+	// Unsigned status callbacks are refused.
+	resp, _ := http.PostForm(f.srv.URL+"/twilio/sms/status", url.Values{"MessageSid": {sid}, "MessageStatus": {"sent"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("unsigned status callback: %d", resp.StatusCode)
+	}
+}
+
+// Replies are well-formed XML with one <Message> each.
+func TestRepliesAreTwiML(t *testing.T) {
+	f := newFixture(t)
+	res, err := f.sim.Text(context.Background(), member, ours, "DAYS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		XMLName  xml.Name `xml:"Response"`
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.Unmarshal(res.Body, &doc); err != nil || len(doc.Messages) != 1 {
+		t.Fatalf("reply %s: %v", res.Body, err)
+	}
+}
