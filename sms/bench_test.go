@@ -22,7 +22,7 @@ func BenchmarkInboundSMS(b *testing.B) {
 	defer func() { cancel(); <-done }()
 
 	script := []string{"DAYS", "yes", "1", "4", "2"} // a whole conversation
-	const workers = 64
+	const workers = 32
 	var next atomic.Int64
 	lat := make([][]time.Duration, workers)
 	var failures atomic.Int64

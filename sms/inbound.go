@@ -2,6 +2,7 @@ package sms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,6 +18,23 @@ type inbound struct {
 	sid, from, to, body, optOutType string
 	person                          store.Person
 	hash                            string // hex phone hash for Redis keys
+}
+
+// plan is what answering one text will do: the replies, and what to store.
+type plan struct {
+	replies []string
+	conv    string
+	events  []store.Event
+	writes  []store.Write
+}
+
+func (p *plan) reply(texts ...string)        { p.replies = append(p.replies, texts...) }
+func (p *plan) record(events ...store.Event) { p.events = append(p.events, events...) }
+func (p *plan) write(writes ...store.Write)  { p.writes = append(p.writes, writes...) }
+func (p *plan) forget(r *store.Redis, keys ...string) {
+	for _, k := range keys {
+		p.writes = append(p.writes, store.Write{Key: k, Delete: true})
+	}
 }
 
 // ServeInbound answers POST /twilio/sms: a member's text. It always
@@ -41,41 +59,58 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	in.hash = h.Phones.HashString(in.from)
 	ctx := r.Context()
 
-	// Twilio may deliver the same text twice, even to two servers at once.
-	first, err := h.Redis.First(ctx, h.Redis.Key("sms", "seen-sid", in.sid), dedupeTTL)
+	// One Redis round trip: spot a repeat delivery (Twilio may send a text
+	// twice, even to two servers at once), wait for any other text from
+	// this person to finish, and read their state.
+	turn, err := h.Redis.BeginTurn(ctx, store.TurnKeys{
+		Dedupe: h.Redis.Key("sms", "seen-sid", in.sid),
+		Lock:   h.Redis.Key("sms", "lock", in.hash),
+		Read:   []string{OptOutKey(h.Redis, in.hash), h.sessionKey(in.hash), h.lapsedKey(in.hash)},
+	}, dedupeTTL, 10*time.Second, 3*time.Second)
+	if errors.Is(err, store.ErrBusy) {
+		h.failed("busy", err)
+		h.recordOnly(ctx, in, "", sorryBusy)
+		writeTwiML(w, sorryBusy)
+		return
+	}
 	if err != nil {
 		// Without Redis there is no conversation state: keep the text
 		// (the journal writes it straight to Postgres) and apologise.
 		h.failed("redis", err)
-		h.record(ctx, in, "", sorryBroken)
+		h.recordOnly(ctx, in, "", sorryBroken)
 		writeTwiML(w, sorryBroken)
 		return
 	}
-	if !first {
+	if turn.Duplicate {
 		writeTwiML(w)
 		return
 	}
-	replies, convID, err := h.answer(ctx, in)
-	if err != nil {
-		cause := "internal"
-		if errors.Is(err, store.ErrBusy) {
-			cause = "busy"
-			replies = []string{sorryBusy}
-		} else {
-			replies = []string{sorryBroken}
-		}
-		h.failed(cause, err)
-		// Let Twilio's retry (or the member's resend) be handled afresh.
+	var p plan
+	if err := h.answer(ctx, in, turn, &p); err != nil {
+		turn.Release()
+		h.failed("internal", err)
 		dctx, cancel := detach(ctx)
-		h.Redis.Forget(dctx, h.Redis.Key("sms", "seen-sid", in.sid))
+		h.Redis.Forget(dctx, h.Redis.Key("sms", "seen-sid", in.sid)) // a resend is handled afresh
 		cancel()
+		h.recordOnly(ctx, in, p.conv, sorryBroken)
+		writeTwiML(w, sorryBroken)
+		return
 	}
-	h.record(ctx, in, convID, replies...)
-	writeTwiML(w, replies...)
+	events := append(p.events, messageEvents(in, p.conv, p.replies)...)
+	dctx, cancel := detach(ctx)
+	defer cancel()
+	if err := turn.Commit(dctx, h.Journal, events, p.writes...); err != nil {
+		// The events went to the journal's fallback; the session did not
+		// move on, so say so rather than leave the member hanging.
+		h.failed("redis", err)
+		writeTwiML(w, sorryBroken)
+		return
+	}
+	writeTwiML(w, p.replies...)
 }
 
-// record journals the inbound text and our replies.
-func (h *Handler) record(ctx context.Context, in inbound, convID string, replies ...string) {
+// messageEvents records the inbound text and our replies.
+func messageEvents(in inbound, convID string, replies []string) []store.Event {
 	events := []store.Event{{Message: &store.MessageLogged{DedupeKey: in.sid, Direction: "in", MessageSid: in.sid,
 		Person: in.person, ConversationID: convID, Body: in.body, Status: "received"}}}
 	for i, text := range replies {
@@ -85,9 +120,15 @@ func (h *Handler) record(ctx context.Context, in inbound, convID string, replies
 		events = append(events, store.Event{Message: &store.MessageLogged{DedupeKey: fmt.Sprintf("%s:reply:%d", in.sid, i),
 			Direction: "out", Person: in.person, ConversationID: convID, Body: text, Status: "replied"}})
 	}
+	return events
+}
+
+// recordOnly journals the text and replies when the conversation could not
+// go on, so nothing the member sent is lost.
+func (h *Handler) recordOnly(ctx context.Context, in inbound, convID string, replies ...string) {
 	dctx, cancel := detach(ctx)
 	defer cancel()
-	if err := h.Journal.Record(dctx, events...); err != nil {
+	if err := h.Journal.Record(dctx, messageEvents(in, convID, replies)...); err != nil {
 		h.failed("journal", err)
 	}
 }
@@ -99,170 +140,153 @@ func (h *Handler) lapsedKey(hash string) string  { return h.Redis.Key("sms", "la
 // of participants.opted_out_at).
 func OptOutKey(r *store.Redis, phoneHash string) string { return r.Key("optout", phoneHash) }
 
-// answer decides the replies to one text and returns the conversation it
-// belongs to. Texts from one person are handled one at a time.
-func (h *Handler) answer(ctx context.Context, in inbound) ([]string, string, error) {
-	unlock, err := h.Redis.Lock(ctx, h.Redis.Key("sms", "lock", in.hash), 10*time.Second, 3*time.Second)
-	if err != nil {
-		return nil, "", err
-	}
-	defer unlock()
-
-	word := keyword(in.body)
-	optedOut, err := h.Redis.Client.Exists(ctx, OptOutKey(h.Redis, in.hash)).Result()
-	if err != nil {
-		return nil, "", err
-	}
+// answer decides the replies to one text and what to store.
+func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *plan) error {
+	optedOut := turn.Values[0] != nil
 	var sess session
-	found, err := h.Redis.GetJSON(ctx, h.sessionKey(in.hash), &sess)
-	if err != nil {
-		return nil, "", err
+	found := turn.Values[1] != nil
+	if found {
+		if err := json.Unmarshal([]byte(*turn.Values[1]), &sess); err != nil {
+			h.Log.Error("a stored SMS session cannot be read; starting afresh", "err", err)
+			found = false
+		}
 	}
+	p.conv = sess.Conversation
+	word := keyword(in.body)
 	switch {
 	case in.optOutType == "STOP" || stopWords[word]:
-		return h.stop(ctx, in, sess, found)
-	case in.optOutType == "START" || startWords[word] || (word == "YES" && optedOut > 0):
-		return h.start(ctx, in)
-	case optedOut > 0:
+		h.stop(in, sess, found, p)
+		return nil
+	case in.optOutType == "START" || startWords[word] || (word == "YES" && optedOut):
+		h.start(in, p)
+		return nil
+	case optedOut:
 		// Rule 4: nobody who texted STOP is sent anything until START.
-		return nil, sess.Conversation, nil
+		return nil
 	case in.optOutType == "HELP" || helpWords[word]:
-		replies := []string{h.helpText()}
+		p.reply(h.helpText())
 		if found {
 			if sv, err := h.Catalog.Version(ctx, sess.Survey.SurveyID, sess.Survey.Version); err == nil {
 				again, _ := survey.Step(sv, sess.Survey, survey.Input{Text: "*"})
-				replies = append(replies, again.Text())
+				p.reply(again.Text())
 			}
 		}
-		return replies, sess.Conversation, nil
+		return nil
 	}
 	if sv, version, ok := h.Catalog.ByKeyword(word); ok && word != "" {
 		if found {
 			// A keyword in the middle of a survey starts it afresh; what
 			// was answered so far is kept as a partial response.
-			if err := h.Journal.Record(ctx, store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}}); err != nil {
-				return nil, "", err
-			}
+			p.record(store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}})
 		}
-		return h.begin(ctx, in, sv, version)
+		return h.begin(in, sv, version, p)
 	}
 	if found {
-		return h.step(ctx, in, sess)
+		return h.step(ctx, in, sess, p)
 	}
 	if sv, version, ok := h.Catalog.ByNumber(in.to); ok {
-		return h.begin(ctx, in, sv, version)
+		return h.begin(in, sv, version, p)
 	}
-	lapsed, err := h.Redis.Client.Get(ctx, h.lapsedKey(in.hash)).Result()
-	if err == nil {
-		if sv, _, ok := h.Catalog.Current(lapsed); ok && len(sv.Keywords) > 0 {
-			return []string{fmt.Sprintf("Sorry, it has been a while and we lost our place. Text %s to start again.", strings.ToUpper(sv.Keywords[0]))}, "", nil
+	if lapsed := turn.Values[2]; lapsed != nil {
+		if sv, _, ok := h.Catalog.Current(*lapsed); ok && len(sv.Keywords) > 0 {
+			p.reply(fmt.Sprintf("Sorry, it has been a while and we lost our place. Text %s to start again.", strings.ToUpper(sv.Keywords[0])))
+			return nil
 		}
 	}
-	return []string{h.menuText()}, "", nil
+	p.reply(h.menuText())
+	return nil
 }
 
 // begin starts a survey for the member.
-func (h *Handler) begin(ctx context.Context, in inbound, sv *survey.Survey, version int) ([]string, string, error) {
+func (h *Handler) begin(in inbound, sv *survey.Survey, version int, p *plan) error {
 	reply, ss := survey.Start(sv, survey.SMS, survey.Needs{})
 	ss.SurveyID, ss.Version = sv.ID, version
 	sess := session{Conversation: newID("sms-"), Survey: ss}
-	err := h.Journal.Record(ctx, store.Event{Conversation: &store.ConversationStarted{ID: sess.Conversation, Person: in.person,
+	p.conv = sess.Conversation
+	p.record(store.Event{Conversation: &store.ConversationStarted{ID: sess.Conversation, Person: in.person,
 		SurveyID: sv.ID, Version: version, Channel: "sms", Language: ss.Lang}})
-	if err != nil {
-		return nil, "", err
-	}
-	if err := h.save(ctx, in, sess, reply.Done); err != nil {
-		return nil, "", err
-	}
-	return []string{reply.Text()}, sess.Conversation, nil
+	p.reply(reply.Text())
+	return h.keep(in, sess, reply.Done, p)
 }
 
 // step passes the text to the survey engine.
-func (h *Handler) step(ctx context.Context, in inbound, sess session) ([]string, string, error) {
+func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) error {
 	sv, err := h.Catalog.Version(ctx, sess.Survey.SurveyID, sess.Survey.Version)
 	if err != nil {
-		return nil, "", fmt.Errorf("loading survey %s version %d: %w", sess.Survey.SurveyID, sess.Survey.Version, err)
+		return fmt.Errorf("loading survey %s version %d: %w", sess.Survey.SurveyID, sess.Survey.Version, err)
 	}
 	prev := sess.Survey
 	reply, next := survey.Step(sv, prev, survey.Input{Text: in.body})
 	sess.Survey = next
 	conv := sess.Conversation
-	var events []store.Event
 	if a := reply.Answer; a != nil {
-		events = append(events, store.Event{Answer: &store.AnswerGiven{ConversationID: conv, QuestionID: a.QuestionID,
+		p.record(store.Event{Answer: &store.AnswerGiven{ConversationID: conv, QuestionID: a.QuestionID,
 			Value: a.Value, Raw: a.Raw, Via: a.Via, NoAnswer: a.NoAnswer, Skipped: a.Skipped, Themes: a.Themes,
 			DedupeKey: in.sid + ":answer"}})
 	}
 	if prev.Stage == survey.StageConsent && next.Stage != survey.StageConsent && !reply.ConsentRefused {
-		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Consent: in.body}})
+		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Consent: in.body}})
 	}
-	if reply.Handoff && !prev.Handoff {
-		events = append(events, store.Event{Callback: &store.CallbackBooked{DedupeKey: in.sid + ":callback", Person: in.person,
+	if reply.Handoff {
+		p.record(store.Event{Callback: &store.CallbackBooked{DedupeKey: in.sid + ":callback", Person: in.person,
 			ConversationID: conv, Channel: "sms", Reason: "Asked by text to talk to a person."}})
 	}
 	switch {
 	case reply.ConsentRefused:
-		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Status: "refused"}})
+		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "refused"}})
 	case reply.Done:
-		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Status: "completed"}})
+		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "completed"}})
 	}
-	if err := h.Journal.Record(ctx, events...); err != nil {
-		return nil, "", err
-	}
-	if err := h.save(ctx, in, sess, reply.Done); err != nil {
-		return nil, "", err
-	}
-	return []string{reply.Text()}, conv, nil
+	p.reply(reply.Text())
+	return h.keep(in, sess, reply.Done, p)
 }
 
-// save keeps the session for the next text, or forgets it when the
-// conversation is over.
+// save stores a session straight away (for invitations sent outside a
+// webhook), or forgets it when the conversation is over.
 func (h *Handler) save(ctx context.Context, in inbound, sess session, done bool) error {
-	if done {
-		return h.Redis.Client.Del(ctx, h.sessionKey(in.hash), h.lapsedKey(in.hash)).Err()
+	var p plan
+	if err := h.keep(in, sess, done, &p); err != nil {
+		return err
 	}
-	pipe := h.Redis.Client.TxPipeline()
-	b, err := jsonBytes(sess)
+	return h.Redis.Apply(ctx, p.writes...)
+}
+
+// keep plans to store the session for the next text, or to forget it when
+// the conversation is over.
+func (h *Handler) keep(in inbound, sess session, done bool, p *plan) error {
+	if done {
+		p.forget(h.Redis, h.sessionKey(in.hash), h.lapsedKey(in.hash))
+		return nil
+	}
+	b, err := json.Marshal(sess)
 	if err != nil {
 		return err
 	}
-	pipe.Set(ctx, h.sessionKey(in.hash), b, h.SessionTTL)
-	pipe.Set(ctx, h.lapsedKey(in.hash), sess.Survey.SurveyID, seenTTL)
-	_, err = pipe.Exec(ctx)
-	return err
+	p.write(store.Write{Key: h.sessionKey(in.hash), Value: b, TTL: h.SessionTTL},
+		store.Write{Key: h.lapsedKey(in.hash), Value: sess.Survey.SurveyID, TTL: seenTTL})
+	return nil
 }
 
 // stop records an opt-out and ends any conversation.
-func (h *Handler) stop(ctx context.Context, in inbound, sess session, found bool) ([]string, string, error) {
-	events := []store.Event{{OptOut: &store.OptOut{Person: in.person, Out: true}}}
+func (h *Handler) stop(in inbound, sess session, found bool, p *plan) {
+	p.record(store.Event{OptOut: &store.OptOut{Person: in.person, Out: true}})
 	if found {
-		events = append(events, store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}})
+		p.record(store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}})
 	}
-	if err := h.Journal.Record(ctx, events...); err != nil {
-		return nil, "", err
+	p.write(store.Write{Key: OptOutKey(h.Redis, in.hash), Value: 1})
+	p.forget(h.Redis, h.sessionKey(in.hash), h.lapsedKey(in.hash))
+	if h.ConfirmStop {
+		p.reply(fmt.Sprintf("You will not get any more texts from %s. Text START if you want them again.", h.Org.Name))
 	}
-	if err := h.Redis.Client.Set(ctx, OptOutKey(h.Redis, in.hash), 1, 0).Err(); err != nil {
-		return nil, "", err
-	}
-	h.Redis.Client.Del(ctx, h.sessionKey(in.hash), h.lapsedKey(in.hash))
-	if !h.ConfirmStop {
-		return nil, sess.Conversation, nil
-	}
-	return []string{fmt.Sprintf("You will not get any more texts from %s. Text START if you want them again.", h.Org.Name)}, sess.Conversation, nil
 }
 
 // start records an opt-in after STOP.
-func (h *Handler) start(ctx context.Context, in inbound) ([]string, string, error) {
-	if err := h.Journal.Record(ctx, store.Event{OptOut: &store.OptOut{Person: in.person, Out: false}}); err != nil {
-		return nil, "", err
+func (h *Handler) start(in inbound, p *plan) {
+	p.record(store.Event{OptOut: &store.OptOut{Person: in.person, Out: false}})
+	p.forget(h.Redis, OptOutKey(h.Redis, in.hash))
+	if h.ConfirmStop {
+		p.reply(fmt.Sprintf("Welcome back. You can get texts from %s again. %s", h.Org.Name, h.whatToText()))
 	}
-	if err := h.Redis.Client.Del(ctx, OptOutKey(h.Redis, in.hash)).Err(); err != nil {
-		return nil, "", err
-	}
-	if !h.ConfirmStop {
-		return nil, "", nil
-	}
-	return []string{fmt.Sprintf("Welcome back. You can get texts from %s again. %s", h.Org.Name, h.whatToText())}, "", nil
 }
 
 // helpText is the reply to HELP or INFO.

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -149,8 +148,6 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) bool {
 func (h *Handler) person(number string) store.Person {
 	return store.Person{Hash: h.Phones.Hash(number), Enc: h.Phones.Encrypt(number), Masked: store.Mask(number)}
 }
-
-func jsonBytes(v any) ([]byte, error) { return json.Marshal(v) }
 
 func detach(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

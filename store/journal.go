@@ -136,19 +136,11 @@ func (j *Journal) Record(ctx context.Context, events ...Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	now := time.Now().UTC()
-	vals := make([]any, len(events))
-	for i := range events {
-		if events[i].At.IsZero() {
-			events[i].At = now
-		}
-		b, err := json.Marshal(events[i])
-		if err != nil {
-			return err
-		}
-		vals[i] = b
+	vals, err := j.encode(events)
+	if err != nil {
+		return err
 	}
-	err := j.redis.Client.RPush(ctx, j.spoolKey(), vals...).Err()
+	err = j.redis.Client.RPush(ctx, j.spoolKey(), vals...).Err()
 	if err == nil {
 		j.poke()
 		return nil
@@ -164,6 +156,23 @@ func (j *Journal) Record(ctx context.Context, events ...Event) error {
 	j.mu.Unlock()
 	j.poke()
 	return fmt.Errorf("neither Redis nor Postgres answered: %w", err)
+}
+
+// encode stamps events with the time and encodes them for the spool.
+func (j *Journal) encode(events []Event) ([]any, error) {
+	now := time.Now().UTC()
+	vals := make([]any, len(events))
+	for i := range events {
+		if events[i].At.IsZero() {
+			events[i].At = now
+		}
+		b, err := json.Marshal(events[i])
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = b
+	}
+	return vals, nil
 }
 
 func (j *Journal) poke() {

@@ -52,7 +52,9 @@ func (r *Redis) Forget(ctx context.Context, key string) error {
 	return r.Client.Del(ctx, key).Err()
 }
 
-var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`)
+const unlockSource = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`
+
+var unlockScript = redis.NewScript(unlockSource)
 
 // Lock takes a short lock on key, waiting up to wait for it. Texts from one
 // person are answered one at a time, so two quick replies cannot both
@@ -60,7 +62,10 @@ var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] the
 func (r *Redis) Lock(ctx context.Context, key string, hold, wait time.Duration) (unlock func(), err error) {
 	b := make([]byte, 8)
 	rand.Read(b)
-	token := hex.EncodeToString(b)
+	return r.lockWithToken(ctx, key, hex.EncodeToString(b), hold, wait)
+}
+
+func (r *Redis) lockWithToken(ctx context.Context, key, token string, hold, wait time.Duration) (unlock func(), err error) {
 	deadline := time.Now().Add(wait)
 	delay := 2 * time.Millisecond
 	for {

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TurnKeys names the Redis keys one webhook works with.
+type TurnKeys struct {
+	Dedupe string   // claimed once per delivery, so a repeat is spotted ("" for none)
+	Lock   string   // held while the webhook runs: one webhook per member at a time
+	Read   []string // values the webhook needs, e.g. the session and the opt-out flag
+}
+
+// Turn is one webhook's hold on a member's conversation: taking it and
+// reading what it needs is one Redis round trip, and so is Commit.
+type Turn struct {
+	r     *Redis
+	lock  string
+	token string
+	done  bool
+	// Duplicate is true when Dedupe was already claimed: the webhook was
+	// delivered before, and no lock is held.
+	Duplicate bool
+	// Values holds the Read keys' values in order (nil when absent).
+	Values []*string
+}
+
+var beginTurnScript = redis.NewScript(`
+if tonumber(ARGV[1]) > 0 then
+  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {0} end
+end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {1} end
+local out = {2}
+for i = 3, #KEYS do
+  local v = redis.call('GET', KEYS[i])
+  if v then out[#out + 1] = v else out[#out + 1] = false end
+end
+return out`)
+
+// BeginTurn claims the dedupe key, takes the lock (waiting up to wait when
+// another webhook for the same member holds it) and reads the Read keys.
+func (r *Redis) BeginTurn(ctx context.Context, k TurnKeys, dedupeTTL, hold, wait time.Duration) (*Turn, error) {
+	b := make([]byte, 8)
+	rand.Read(b)
+	t := &Turn{r: r, lock: k.Lock, token: hex.EncodeToString(b)}
+	dedupe := k.Dedupe
+	ttl := dedupeTTL.Milliseconds()
+	if dedupe == "" {
+		dedupe, ttl = k.Lock, 0
+	}
+	keys := append([]string{dedupe, k.Lock}, k.Read...)
+	res, err := beginTurnScript.Run(ctx, r.Client, keys, ttl, t.token, hold.Milliseconds()).Slice()
+	if err != nil {
+		return nil, err
+	}
+	switch res[0].(int64) {
+	case 0:
+		t.Duplicate, t.done = true, true
+		return t, nil
+	case 1:
+		// Another webhook for this member is running: wait for it.
+		unlock, err := r.lockWithToken(ctx, k.Lock, t.token, hold, wait)
+		if err != nil {
+			if dedupe != k.Lock {
+				r.Forget(context.WithoutCancel(ctx), dedupe)
+			}
+			return nil, err
+		}
+		_ = unlock
+		if len(k.Read) > 0 {
+			vals, err := r.Client.MGet(ctx, k.Read...).Result()
+			if err != nil {
+				t.Release()
+				return nil, err
+			}
+			res = append([]any{int64(2)}, vals...)
+		}
+	}
+	t.Values = make([]*string, len(k.Read))
+	for i := range k.Read {
+		if i+1 < len(res) {
+			if s, ok := res[i+1].(string); ok {
+				t.Values[i] = &s
+			}
+		}
+	}
+	return t, nil
+}
+
+// Write is one key to set (with a TTL, 0 for none) or delete.
+type Write struct {
+	Key    string
+	Value  any
+	TTL    time.Duration
+	Delete bool
+}
+
+// Commit spools events for Postgres, applies the writes and releases the
+// lock, all in one Redis transaction. If Redis fails, the events are
+// recorded through the journal's fallbacks and the error is returned.
+func (t *Turn) Commit(ctx context.Context, j *Journal, events []Event, writes ...Write) error {
+	if t.done {
+		return nil
+	}
+	vals, err := j.encode(events)
+	if err != nil {
+		return err
+	}
+	pipe := t.r.Client.TxPipeline()
+	if len(vals) > 0 {
+		pipe.RPush(ctx, j.spoolKey(), vals...)
+	}
+	for _, w := range writes {
+		if w.Delete {
+			pipe.Del(ctx, w.Key)
+		} else {
+			pipe.Set(ctx, w.Key, w.Value, w.TTL)
+		}
+	}
+	pipe.Eval(ctx, unlockSource, []string{t.lock}, t.token)
+	_, err = pipe.Exec(ctx)
+	if err != nil {
+		if len(events) > 0 {
+			j.Record(context.WithoutCancel(ctx), events...)
+		}
+		return err
+	}
+	t.done = true
+	if len(vals) > 0 {
+		j.poke()
+	}
+	return nil
+}
+
+// Release gives up the lock without writing anything (after a failure).
+func (t *Turn) Release() {
+	if t.done {
+		return
+	}
+	t.done = true
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	unlockScript.Run(ctx, t.r.Client, []string{t.lock}, t.token)
+}
+
+// Apply makes writes outside a Turn, in one Redis transaction.
+func (r *Redis) Apply(ctx context.Context, writes ...Write) error {
+	pipe := r.Client.TxPipeline()
+	for _, w := range writes {
+		if w.Delete {
+			pipe.Del(ctx, w.Key)
+		} else {
+			pipe.Set(ctx, w.Key, w.Value, w.TTL)
+		}
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
