@@ -1,0 +1,76 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/haveyoursay/haveyoursay/survey"
+)
+
+func TestSurveyLint(t *testing.T) {
+	out, _, err := runOnce(t, []string{"survey", "lint", "../../survey/demo/day-service.yaml"}, nil)
+	if err != nil || strings.TrimSpace(out) != "" {
+		t.Fatalf("the demo survey should lint clean: err=%v\n%s", err, out)
+	}
+	out, _, err = runOnce(t, []string{"survey", "lint", "../../survey/testdata/short-breaks.yaml"}, nil)
+	if exitCode(err) != 1 {
+		t.Fatalf("a broken branch: exit %d, want 1", exitCode(err))
+	}
+	want := `short-breaks.yaml:22: error: question "happy" sends "no" to "whynot", but there is no question "whynot" (did you mean "why-not"?)`
+	if !strings.Contains(out, want) {
+		t.Fatalf("lint output lacks\n%s\ngot:\n%s", want, out)
+	}
+	_, _, err = runOnce(t, []string{"survey", "lint", "no-such-file.yaml"}, nil)
+	if exitCode(err) != 1 {
+		t.Fatalf("a missing file: exit %d, want 1", exitCode(err))
+	}
+	// Warnings alone pass, unless --strict.
+	dir := t.TempDir()
+	wordy := filepath.Join(dir, "wordy.yaml")
+	src := strings.Replace(string(survey.DemoYAML), "How do you feel about your day service?",
+		"How do you feel about the facilitation of activities and the general accessibility of your day service provision this year?", 1)
+	os.WriteFile(wordy, []byte(src), 0o644)
+	out, _, err = runOnce(t, []string{"survey", "lint", wordy}, nil)
+	if err != nil || !strings.Contains(out, "warning") {
+		t.Fatalf("warnings only: err=%v out=%s", err, out)
+	}
+	if _, _, err = runOnce(t, []string{"survey", "lint", "--strict", wordy}, nil); exitCode(err) != 1 {
+		t.Fatalf("--strict with warnings: exit %d, want 1", exitCode(err))
+	}
+}
+
+func TestSurveyImportAndList(t *testing.T) {
+	env := testEnv(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "day-service.yaml")
+	os.WriteFile(file, survey.DemoYAML, 0o644)
+
+	out, _, err := runOnce(t, []string{"survey", "list"}, env)
+	if err != nil || !strings.Contains(out, "no surveys yet") {
+		t.Fatalf("empty list: %v %q", err, out)
+	}
+	out, _, err = runOnce(t, []string{"survey", "import", file}, env)
+	if err != nil || !strings.Contains(out, `saved survey "day-service" as version 1`) {
+		t.Fatalf("import: %v %q", err, out)
+	}
+	out, _, err = runOnce(t, []string{"survey", "import", file}, env)
+	if err != nil || !strings.Contains(out, "unchanged (version 1)") {
+		t.Fatalf("import again: %v %q", err, out)
+	}
+	os.WriteFile(file, []byte(strings.Replace(string(survey.DemoYAML), "Your day service", "Our day service", 1)), 0o644)
+	out, _, err = runOnce(t, []string{"survey", "import", file}, env)
+	if err != nil || !strings.Contains(out, "version 2") {
+		t.Fatalf("import a changed file: %v %q", err, out)
+	}
+	out, _, err = runOnce(t, []string{"survey", "list"}, env)
+	if err != nil || !strings.Contains(out, "day-service") || !strings.Contains(out, "Our day service") {
+		t.Fatalf("list: %v %q", err, out)
+	}
+	// A broken file is not imported, and says why.
+	_, stderr, err := runOnce(t, []string{"survey", "import", "../../survey/testdata/short-breaks.yaml"}, env)
+	if exitCode(err) != 1 || !strings.Contains(stderr, "whynot") || !strings.Contains(err.Error(), "Nothing was imported") {
+		t.Fatalf("broken import: %v %q", err, stderr)
+	}
+}
