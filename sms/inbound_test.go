@@ -528,3 +528,39 @@ func TestRepliesAreTwiML(t *testing.T) {
 		t.Fatalf("reply %s: %v", res.Body, err)
 	}
 }
+
+// Two servers sharing Postgres and Redis get the same MessageSid at the
+// same moment: it is answered and stored once.
+func TestDuplicateAcrossTwoServers(t *testing.T) {
+	db, r := storetest.DB(t), storetest.Redis(t)
+	a := newFixtureWith(t, db, r)
+	b := newFixtureWith(t, db, r)
+	a.text(t, member, "DAYS")
+	for round := range 5 {
+		sid := phonesim.NewSID("SM")
+		var wg sync.WaitGroup
+		results := make([]phonesim.SMSResult, 2)
+		for i, f := range []*fixture{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := f.sim.TextWithSid(context.Background(), sid, member, ours, []string{"yes", "1", "skip", "3", "1"}[round])
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = res
+			}()
+		}
+		wg.Wait()
+		if n := len(results[0].Messages) + len(results[1].Messages); n != 1 {
+			t.Fatalf("round %d: %d replies across the two servers, want 1", round, n)
+		}
+	}
+	a.flush(t)
+	if n := a.count(t, "SELECT count(*) FROM answers"); n != 3 {
+		t.Fatalf("answers = %d, want 3 (feel, staff, days; skip is refused on a question that is not optional)", n)
+	}
+	if n := a.count(t, "SELECT count(*) FROM conversations WHERE status = 'completed'"); n != 1 {
+		t.Fatalf("completed conversations = %d", n)
+	}
+}
