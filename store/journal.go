@@ -5,16 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
+	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/puddle/v2"
 )
 
 // Person identifies a participant by phone number without holding the
@@ -235,36 +232,49 @@ func (j *Journal) Pending(ctx context.Context) (int64, error) {
 }
 
 // drainOnce moves up to max events to Postgres and returns how many.
+// The Redis spool goes first: it holds what happened before any events
+// were held in memory (those are only held while Redis and Postgres were
+// both down).
 func (j *Journal) drainOnce(ctx context.Context, max int) (int, error) {
-	// Events held in memory while Redis was down go first.
+	n, spoolErr := j.drainSpool(ctx, max)
 	j.mu.Lock()
 	mem := j.memory
 	j.memory = nil
 	j.mu.Unlock()
-	if len(mem) > 0 {
-		if err := j.apply(ctx, mem); err != nil {
-			if rerr := j.redis.Client.LPush(ctx, j.spoolKey(), encodeAll(mem)...).Err(); rerr != nil {
-				j.mu.Lock()
-				j.memory = append(mem, j.memory...)
-				j.mu.Unlock()
-			}
-			return 0, err
-		}
+	if len(mem) == 0 {
+		return n, spoolErr
 	}
+	if err := j.apply(ctx, mem); err != nil {
+		// Back to the front of the spool, in order; or, with Redis still
+		// away, back to memory.
+		vals := encodeAll(mem)
+		slices.Reverse(vals)
+		if rerr := j.redis.Client.LPush(ctx, j.spoolKey(), vals...).Err(); rerr != nil {
+			j.mu.Lock()
+			j.memory = append(mem, j.memory...)
+			j.mu.Unlock()
+		}
+		return n, err
+	}
+	return n + len(mem), spoolErr
+}
 
+// drainSpool moves up to max events from the Redis spool to Postgres.
+func (j *Journal) drainSpool(ctx context.Context, max int) (int, error) {
 	// One writer at a time across all servers, so a batch is trimmed from
-	// the spool only by the writer that stored it.
-	unlock, err := j.redis.Lock(ctx, j.lockKey(), 30*time.Second, 0)
+	// the spool only by the writer that stored it. The lock is short, so a
+	// writer that lost Redis mid-batch holds up the others only briefly.
+	unlock, err := j.redis.Lock(ctx, j.lockKey(), 10*time.Second, 0)
 	if errors.Is(err, ErrBusy) {
-		return len(mem), nil
+		return 0, nil
 	}
 	if err != nil {
-		return len(mem), err
+		return 0, err
 	}
 	defer unlock()
 	raw, err := j.redis.Client.LRange(ctx, j.spoolKey(), 0, int64(max-1)).Result()
 	if err != nil || len(raw) == 0 {
-		return len(mem), err
+		return 0, err
 	}
 	events := make([]Event, 0, len(raw))
 	for _, r := range raw {
@@ -277,12 +287,12 @@ func (j *Journal) drainOnce(ctx context.Context, max int) (int, error) {
 		events = append(events, e)
 	}
 	if err := j.apply(ctx, events); err != nil {
-		return len(mem), err
+		return 0, err
 	}
 	if err := j.redis.Client.LTrim(ctx, j.spoolKey(), int64(len(raw)), -1).Err(); err != nil {
-		return len(mem), err
+		return 0, err
 	}
-	return len(mem) + len(raw), nil
+	return len(raw), nil
 }
 
 func encodeAll(events []Event) []any {
@@ -323,18 +333,18 @@ func (j *Journal) setAside(ctx context.Context, e Event, err error) {
 	j.redis.Client.RPush(ctx, j.failedKey(), b)
 }
 
+// isConnectionError tells a failure worth retrying (Postgres not there, or
+// going away) from one that will never succeed (a constraint the event
+// breaks). Only Postgres's own errors can be the second kind: anything
+// else (a refused or closed connection, a timeout) is retried.
 func isConnectionError(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		// Class 08 is connection trouble, 57P0x the server shutting down.
-		return pgErr.Code[:2] == "08" || pgErr.Code[:3] == "57P"
+		// Class 08 is connection trouble, 57P0x the server shutting down,
+		// 40001/40P01 serialisation failures and deadlocks.
+		return pgErr.Code[:2] == "08" || pgErr.Code[:3] == "57P" || pgErr.Code == "40001" || pgErr.Code == "40P01"
 	}
-	var netErr net.Error
-	var connErr *pgconn.ConnectError
-	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, puddle.ErrClosedPool)
+	return true
 }
 
 const upsertPerson = `INSERT INTO participants (phone_hash, phone_enc, phone_masked) VALUES ($1, $2, $3)

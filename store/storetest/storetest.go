@@ -60,8 +60,13 @@ var (
 	templateErr  error
 )
 
+// schemaGeneration changes whenever Migrate does more than the SQL files
+// (it also creates River's job tables), so old templates are not reused.
+const schemaGeneration = "goose+river-v0.51"
+
 func migrationsHash() (string, error) {
 	h := sha256.New()
+	h.Write([]byte(schemaGeneration))
 	var names []string
 	err := fs.WalkDir(store.Migrations(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
