@@ -1,0 +1,120 @@
+package ivr
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/survey"
+	"github.com/haveyoursay/haveyoursay/webhook"
+)
+
+const token = "tok0123456789"
+
+func signedRequest(t *testing.T, path string, form url.Values) *http.Request {
+	t.Helper()
+	full := "https://hys.example.org" + path
+	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set(webhook.SignatureHeader, webhook.Sign(token, full, form))
+	return r
+}
+
+func TestPanicAnswersKindTwiML(t *testing.T) {
+	var causes []string
+	// No store at all: the first thing the handler touches panics.
+	h := &Handler{Verifier: webhook.Verifier{AuthToken: token, PublicURL: "https://hys.example.org"},
+		Failed: func(c string) { causes = append(causes, c) }}
+	form := url.Values{"CallSid": {"CA1"}, "From": {"+447700900123"}, "To": {"+447700900111"}}
+	st := callState{Conv: "CA1", N: 3, Sess: survey.Session{SurveyID: "x", Stage: survey.StageQuestion, Question: "q"}}
+	for _, tc := range []struct {
+		name, path string
+		serve      http.HandlerFunc
+		want       []string
+	}{
+		{"incoming", PathIncoming, h.ServeIncoming, []string{"Sorry, something went wrong on our side. Please call again later.", "<Hangup"}},
+		{"step", PathStep + "?st=" + st.encode(), h.ServeStep, []string{"try that again.", "<Redirect", "r=1", "e=1"}},
+		{"step, third failure", PathStep + "?st=" + st.encode() + "&r=1&e=2", h.ServeStep, []string{"Please call again later.", "<Hangup"}},
+		{"record", PathRecord + "?st=" + st.encode(), h.ServeRecorded, []string{"try that again."}},
+		{"bad state", PathStep + "?st=garbage", h.ServeStep, []string{"Please call again later."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			tc.serve(w, signedRequest(t, tc.path, form))
+			if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/xml") {
+				t.Fatalf("status %d, %s", w.Code, w.Header().Get("Content-Type"))
+			}
+			if err := phonesim.CheckVoiceTwiML(w.Body.Bytes()); err != nil {
+				t.Fatalf("%v\n%s", err, w.Body)
+			}
+			for _, s := range tc.want {
+				if !strings.Contains(w.Body.String(), s) {
+					t.Errorf("answer lacks %q: %s", s, w.Body)
+				}
+			}
+		})
+	}
+	if len(causes) != 5 || causes[0] != "panic" || causes[4] != "bad-state" {
+		t.Errorf("failures counted: %v", causes)
+	}
+	// A recording callback that panics is answered 500 so Twilio retries.
+	w := httptest.NewRecorder()
+	h.ServeRecordingStatus(w, signedRequest(t, PathRecording, url.Values{"RecordingSid": {"RE1"}, "RecordingStatus": {"completed"}, "RecordingUrl": {"https://x"}}))
+	if w.Code != 500 {
+		t.Errorf("recording callback panic answered %d", w.Code)
+	}
+}
+
+func TestRenderKeepsEmptyAttributesAndLowerCaseSSML(t *testing.T) {
+	doc := render([]twiml.Element{&twiml.VoiceGather{NumDigits: "1", FinishOnKey: emptyAttr,
+		InnerElements: []twiml.Element{&twiml.VoiceSay{Voice: "Polly.Amy", InnerElements: []twiml.Element{prosody{rate: "90%", text: "Fish & chips <3"}}}}}})
+	if err := phonesim.CheckVoiceTwiML([]byte(doc)); err != nil {
+		t.Fatalf("%v: %s", err, doc)
+	}
+	for _, want := range []string{`finishOnKey=""`, `<prosody rate="90%">Fish &amp; chips &lt;3</prosody>`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("%s lacks %s", doc, want)
+		}
+	}
+}
+
+func TestOfficeHours(t *testing.T) {
+	london, _ := time.LoadLocation("Europe/London")
+	o, err := ParseOfficeHours("Mon-Fri 09:00-17:00", london)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{time.Date(2026, 3, 2, 9, 0, 0, 0, london), true},    // Monday
+		{time.Date(2026, 3, 2, 8, 59, 0, 0, london), false},  // too early
+		{time.Date(2026, 3, 6, 16, 59, 0, 0, london), true},  // Friday
+		{time.Date(2026, 3, 6, 17, 0, 0, 0, london), false},  // closed
+		{time.Date(2026, 3, 7, 12, 0, 0, 0, london), false},  // Saturday
+		{time.Date(2026, 7, 1, 8, 30, 0, 0, time.UTC), true}, // 09:30 summer time
+	} {
+		if got := o.Contains(tc.at); got != tc.want {
+			t.Errorf("%v: %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	w, err := ParseOfficeHours("Sat,Sun 10:00-12:30", nil)
+	if err != nil || !w.Contains(time.Date(2026, 3, 8, 12, 29, 0, 0, time.UTC)) || w.Contains(time.Date(2026, 3, 9, 11, 0, 0, 0, time.UTC)) {
+		t.Errorf("weekend hours: %+v %v", w, err)
+	}
+	for _, bad := range []string{"", "Mon-Fri", "Funday 09:00-17:00", "Mon 17:00-09:00", "Mon 9-5"} {
+		if _, err := ParseOfficeHours(bad, nil); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if (OfficeHours{}).Contains(time.Now()) {
+		t.Error("the zero value must be never")
+	}
+}

@@ -1,0 +1,73 @@
+package ivr_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/haveyoursay/haveyoursay/phonesim"
+)
+
+func TestRecordedPromptsArePlayed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	intro, err := e.audio.Add(e.ctx, "day-service", "en-GB", "intro", phonesim.WAV(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice, err := e.audio.Add(e.ctx, "", "en-GB", "voice-notice", phonesim.WAV(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.call(member)
+	h := c.Heard()
+	// phonesim fetched each <Play> URL from /audio and checked it is audio.
+	if len(h) < 3 || h[0] != "[play "+e.srv.URL+"/audio/"+notice.Name+"]" || h[1] != "[play "+e.srv.URL+"/audio/"+intro.Name+"]" {
+		t.Fatalf("heard %q", h)
+	}
+	expectHeard(t, c, "There are 3 questions.", "Is that OK?") // no recording: spoken
+}
+
+func TestNumberWithSeveralSurveys(t *testing.T) {
+	t.Parallel()
+	welsh, err := os.ReadFile("../survey/testdata/welsh.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Neither survey is on the number called: the caller chooses.
+	e := newEnv(t, options{surveys: []string{string(welsh), strings.Replace(demoYAML, ourNumber, "+447700900999", 1)}})
+	c := e.call(member)
+	expectHeard(t, c, "We record this call", "Which one would you like to answer?", "For Clubs, press 1.", "For Your day service, press 2.")
+	must(t, c.Press("7"))
+	expectHeard(t, c, "Sorry, I did not get that.", "Which one")
+	must(t, c.Press("1"))
+	// Clubs has Welsh too: the language menu comes first.
+	expectHeard(t, c, "For English, press 1.", "Am Cymraeg, pwyswch 2.")
+	must(t, c.Press("2"))
+	expectHeard(t, c, "Helo. Rydyn ni eisiau gwybod am eich clybiau.", "Ydy hynny'n iawn?")
+	if g := c.Gather(); g.Language != "cy-GB" {
+		t.Errorf("gather language = %q", g.Language)
+	}
+	must(t, c.Press("1"))
+	expectHeard(t, c, "Cwestiwn 1 o 2.", "Ydych chi'n mynd i glwb?")
+	must(t, c.Press("1"))
+	must(t, c.Press("5"))
+	e.flush()
+	if s, _ := e.conversation(c.Sid); s != "completed" {
+		t.Errorf("status = %s", s)
+	}
+	got := byQuestion(e.answers(c.Sid))
+	if got["club"] != "yes" || got["fun"] != "5" {
+		t.Errorf("answers = %v", got)
+	}
+}
+
+func TestNoSurveyOnThisNumber(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{surveys: []string{}})
+	c := e.call(member)
+	expectHeard(t, c, "Sorry, there is nothing to answer on this number just now.")
+	if c.Waiting() != phonesim.WaitEnded {
+		t.Errorf("waiting for %q", c.Waiting())
+	}
+}
