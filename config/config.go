@@ -6,6 +6,8 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +34,19 @@ type Config struct {
 	TimeZone        string
 	SMSConfirmStop  bool // send our own STOP confirmation (numbers without Twilio's)
 	TranscribeURL   string
+
+	SMSFrom       string        // sender for invitations when a survey has no number of its own
+	SMSRate       float64       // texts a second, across all servers
+	QuietHours    string        // "21:00-08:00" or "off"
+	PhoneRegion   string        // country of numbers written without a country code
+	ReminderAfter time.Duration // 0: no reminders
+
+	Voice            string        // Twilio voice for spoken prompts, e.g. Polly.Amy
+	VoiceLanguage    string        // language when a survey's cannot be used, e.g. en-GB
+	GatherTimeout    time.Duration // how long a call waits for a key or a word
+	StaffNumber      string        // dialled in office hours when a caller presses 0
+	OfficeHours      string        // e.g. "Mon-Fri 09:00-17:00"
+	DeleteRecordings bool          // delete Twilio's copy once ours is stored
 }
 
 // Problems lists every setting that is missing or malformed. Each entry is
@@ -49,6 +64,10 @@ func Defaults() Config {
 		OrgName:         "Have Your Say",
 		OrgAbout:        "We ask what you think so we can make things better.",
 		TimeZone:        "Europe/London",
+		SMSRate:         1,
+		QuietHours:      "21:00-08:00",
+		PhoneRegion:     "GB",
+		ReminderAfter:   24 * time.Hour,
 	}
 }
 
@@ -154,6 +173,65 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 	if v := getenv("HYS_SMS_CONFIRM_STOP"); v != "" {
 		c.SMSConfirmStop = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
 	}
+	if v := getenv("TWILIO_SMS_FROM"); v != "" {
+		if !(strings.HasPrefix(v, "+") || strings.HasPrefix(v, "MG")) {
+			*p = append(*p, "TWILIO_SMS_FROM does not look right: it should be a phone number like +447700900123 or a Messaging Service SID starting with MG.")
+		}
+		c.SMSFrom = v
+	}
+	if v := getenv("HYS_SMS_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			*p = append(*p, "HYS_SMS_RATE does not look right: it should be how many texts to send a second, like 1 or 0.5.")
+		}
+		c.SMSRate = r
+	}
+	if v := getenv("HYS_QUIET_HOURS"); v != "" {
+		if !quietHours.MatchString(v) && !strings.EqualFold(v, "off") {
+			*p = append(*p, "HYS_QUIET_HOURS does not look right: it should be a time range like 21:00-08:00, or off.")
+		}
+		c.QuietHours = v
+	}
+	if v := getenv("HYS_PHONE_REGION"); v != "" {
+		if len(v) != 2 {
+			*p = append(*p, "HYS_PHONE_REGION does not look right: it should be a two-letter country code like GB.")
+		}
+		c.PhoneRegion = strings.ToUpper(v)
+	}
+	if v := getenv("HYS_REMINDER_AFTER"); v != "" {
+		if strings.EqualFold(v, "off") {
+			c.ReminderAfter = 0
+		} else if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			*p = append(*p, "HYS_REMINDER_AFTER does not look right: it should be a length of time like 24h, or off.")
+		} else {
+			c.ReminderAfter = d
+		}
+	}
+	if v := getenv("HYS_VOICE"); v != "" {
+		c.Voice = v
+	}
+	if v := getenv("HYS_VOICE_LANGUAGE"); v != "" {
+		c.VoiceLanguage = v
+	}
+	if v := getenv("HYS_GATHER_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second || d > time.Minute {
+			*p = append(*p, "HYS_GATHER_TIMEOUT does not look right: it should be how long to wait for a key press, between 1s and 60s, like 8s.")
+		}
+		c.GatherTimeout = d
+	}
+	if v := getenv("HYS_STAFF_NUMBER"); v != "" {
+		if !strings.HasPrefix(v, "+") {
+			*p = append(*p, "HYS_STAFF_NUMBER does not look right: it should be a phone number with its country code, like +441614960000.")
+		}
+		c.StaffNumber = v
+	}
+	if v := getenv("HYS_OFFICE_HOURS"); v != "" {
+		c.OfficeHours = v
+	}
+	if v := getenv("HYS_DELETE_RECORDINGS"); v != "" {
+		c.DeleteRecordings = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+	}
 	if v := getenv("TRANSCRIBE_URL"); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			*p = append(*p, "TRANSCRIBE_URL does not look right: it should be the address of an OpenAI-compatible transcription service, like http://127.0.0.1:8000.")
@@ -204,6 +282,8 @@ func CheckPublicURL(v string) string {
 	}
 	return ""
 }
+
+var quietHours = regexp.MustCompile(`^\s*([01]?\d|2[0-3]):[0-5]\d\s*-\s*([01]?\d|2[0-3]):[0-5]\d\s*$`)
 
 func alnum(s string) bool {
 	for _, r := range s {

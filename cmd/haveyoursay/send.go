@@ -1,0 +1,223 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/sms"
+	"github.com/haveyoursay/haveyoursay/store"
+)
+
+const sendUsage = `Usage:
+  haveyoursay send --survey ID --to FILE.csv [--from NUMBER] [--batch NAME] [--rate N] [--any-time] [--no-wait]
+
+FILE.csv has a column headed phone, number or mobile (or just one column of
+numbers). Numbers without +44 (or another country code) are read as UK numbers
+(--region changes that). Sending the same list again texts nobody twice.
+`
+
+// cmdSend invites a list of people to a survey by text. The invitations are
+// durable jobs: once queued they go even if this command stops, sent by the
+// server (or by this command while it waits, with a progress bar).
+func cmdSend(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, sendUsage); fs.PrintDefaults() }
+	surveyID := fs.String("survey", "", "the id of the survey to invite people to")
+	file := fs.String("to", "", "the CSV file of phone numbers (- for standard input)")
+	from := fs.String("from", getenv("TWILIO_SMS_FROM"), "the number (or Messaging Service SID) to send from; default the survey's own number")
+	batch := fs.String("batch", "", "a name for this list; the same name never texts a number twice (default: made from the survey and the numbers)")
+	rate := fs.Float64("rate", envFloat(getenv, "HYS_SMS_RATE", 1), "texts a second (Twilio allows about 1 a second from one number)")
+	anyTime := fs.Bool("any-time", false, "send during quiet hours too")
+	noWait := fs.Bool("no-wait", false, "only queue the texts: the server sends them")
+	wait := fs.Duration("wait", 30*time.Minute, "the longest to wait for the texts to go before leaving the rest to the server")
+	region := fs.String("region", cmp.Or(getenv("HYS_PHONE_REGION"), "GB"), "the country of numbers written without a country code")
+	if err := fs.Parse(args); err != nil {
+		return usageError{}
+	}
+	if *surveyID == "" || *file == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, sendUsage)
+		return usageError{"haveyoursay send: say which survey (--survey) and which list of numbers (--to)."}
+	}
+	if *rate <= 0 {
+		return usageError{"haveyoursay send: --rate must be more than 0."}
+	}
+
+	in := stdin
+	if *file != "-" {
+		f, err := os.Open(*file)
+		if err != nil {
+			return fmt.Errorf("cannot read the list of numbers: %w", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	list, err := sms.ReadList(in, strings.ToUpper(*region))
+	if err != nil {
+		return fmt.Errorf("%s: %w", *file, err)
+	}
+	if len(list.People) == 0 {
+		fmt.Fprint(stdout, sms.Summary{List: list}.String())
+		return exitError{code: 1, msg: "There are no numbers to text in " + *file + "."}
+	}
+
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitError{code: 1}
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return fmt.Errorf("HYS_TIME_ZONE: %w", err)
+	}
+	quiet := sms.DefaultQuietHours(loc)
+	if v := getenv("HYS_QUIET_HOURS"); v != "" {
+		if quiet, err = sms.ParseQuietHours(v, loc); err != nil {
+			return fmt.Errorf("HYS_QUIET_HOURS: %w", err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	if err := db.CheckRiver(ctx); err != nil {
+		return err
+	}
+	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, getenv("REDIS_PREFIX"))
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	phones, err := store.NewPhones(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	catalog := store.NewCatalog(db)
+	if err := catalog.Reload(ctx); err != nil {
+		return err
+	}
+	sender, err := sms.NewSender(sms.SenderDeps{DB: db, Redis: rdb, Phones: phones, Catalog: catalog, Log: log,
+		Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL)},
+		sms.SenderConfig{From: *from, Rate: *rate, Quiet: quiet, SessionTTL: cfg.SMSSessionTTL,
+			Org: sms.Org{Name: cfg.OrgName, Phone: cfg.OrgPhone, About: cfg.OrgAbout}})
+	if err != nil {
+		return err
+	}
+	res, err := sender.Invite(ctx, sms.Invitation{SurveyID: *surveyID, People: list.People, Batch: *batch, From: *from, AnyTime: *anyTime})
+	if err != nil {
+		return err
+	}
+	summary := sms.Summary{Invite: res, List: list, Loc: loc}
+	if !*noWait {
+		if err := sender.Start(ctx); err != nil {
+			return err
+		}
+		watchSend(ctx, sender, res.Batch, *wait, stderr)
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err := sender.Stop(stopCtx)
+		cancel()
+		if err != nil {
+			log.Error("stopping the sender", "err", err)
+		}
+		summary.Waited = true
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if summary.Progress, err = sender.Progress(sctx, res.Batch); err != nil {
+		return err
+	}
+	if summary.Problems, err = sender.Problems(sctx, res.Batch); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, summary.String())
+	return nil
+}
+
+// watchSend shows progress until every text of the batch has gone (or is
+// waiting for quiet hours to end), ctx ends, or the wait is over.
+func watchSend(ctx context.Context, s *sms.Sender, batch string, wait time.Duration, stderr io.Writer) {
+	tty := isTerminal(stderr)
+	deadline := time.Now().Add(wait)
+	var lastLine time.Time
+	lastSent := -1
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p, err := s.Progress(ctx, batch)
+		if err == nil {
+			busy := p.Pending + p.Sending - p.Stale
+			switch {
+			case tty:
+				fmt.Fprintf(stderr, "\r%s", progressBar(p, 30))
+			case p.Sent != lastSent && time.Since(lastLine) >= 5*time.Second || busy == 0:
+				fmt.Fprintf(stderr, "sent %d of %d\n", p.Sent, p.Total)
+				lastLine, lastSent = time.Now(), p.Sent
+			}
+			if busy == 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			if tty {
+				fmt.Fprintln(stderr)
+			}
+			fmt.Fprintln(stderr, "Stopped. The texts not sent yet are kept: the server sends them, or run the same command again.")
+			return
+		case <-tick.C:
+		}
+	}
+	if tty {
+		fmt.Fprintln(stderr)
+	}
+}
+
+// progressBar draws "[#####-----] 12/40 sent, 2 not sent".
+func progressBar(p store.BatchProgress, width int) string {
+	done := 0
+	if p.Total > 0 {
+		done = p.Done() * width / p.Total
+	}
+	bar := "[" + strings.Repeat("#", done) + strings.Repeat("-", width-done) + "]"
+	s := fmt.Sprintf("%s %d/%d sent", bar, p.Sent, p.Total)
+	if n := p.Done() - p.Sent; n > 0 {
+		s += fmt.Sprintf(", %d not sent", n)
+	}
+	if p.Waiting > 0 {
+		s += fmt.Sprintf(", %d after quiet hours", p.Waiting)
+	}
+	return s + "   "
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func envFloat(getenv func(string) string, name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(getenv(name), 64); err == nil && v > 0 {
+		return v
+	}
+	return def
+}

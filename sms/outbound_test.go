@@ -1,0 +1,737 @@
+package sms_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/sms"
+	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
+	"github.com/haveyoursay/haveyoursay/survey"
+	"github.com/haveyoursay/haveyoursay/webhook"
+)
+
+const (
+	obToken   = "fedcba9876543210fedcba9876543210"
+	obAccount = "ACfedcba9876543210fedcba9876543210"
+	obFrom    = "+447700900200"
+	obSecret  = "another-test-secret-that-is-long-enough"
+)
+
+var london = mustLoad("Europe/London")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// obClock is the clock quiet hours and reminders read.
+type obClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *obClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *obClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// outFixture is real Postgres and Redis, the real SMS webhooks over HTTP,
+// and the Twilio emulator's REST API, which the senders text through.
+type outFixture struct {
+	db      *store.DB
+	redis   *store.Redis
+	phones  *store.Phones
+	catalog *store.Catalog
+	journal *store.Journal
+	sim     *phonesim.Emulator
+	srv     *httptest.Server
+	texter  *sms.Texter
+	clock   *obClock
+	log     *slog.Logger
+}
+
+func newOutFixture(t *testing.T) *outFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &outFixture{db: storetest.DB(t), redis: storetest.Redis(t), clock: &obClock{}}
+	// Until the lead wires it into Migrate, River's tables are made here.
+	if err := f.db.MigrateRiver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.CheckRiver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A Tuesday morning in London: not quiet hours.
+	f.clock.Set(time.Date(2026, 3, 10, 11, 0, 0, 0, london))
+	if _, _, err := f.db.SaveSurvey(ctx, "day-service", "Your day service", string(survey.DemoYAML), "day-service.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	f.catalog = store.NewCatalog(f.db)
+	if err := f.catalog.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if f.phones, err = store.NewPhones(obSecret); err != nil {
+		t.Fatal(err)
+	}
+	f.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("HYS_TEST_LOG") != "" {
+		f.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	f.journal = store.NewJournal(f.db, f.redis, f.log)
+	h := &sms.Handler{Catalog: f.catalog, Journal: f.journal, Redis: f.redis, Phones: f.phones,
+		Org: sms.Org{Name: "Oakfield"}, SessionTTL: 72 * time.Hour, Log: f.log}
+	router := mux.NewRouter()
+	router.HandleFunc("/twilio/sms", h.ServeInbound).Methods(http.MethodPost)
+	router.HandleFunc("/twilio/sms/status", h.ServeStatus).Methods(http.MethodPost)
+	f.srv = httptest.NewServer(router)
+	t.Cleanup(f.srv.Close)
+	h.Verifier = webhook.Verifier{AuthToken: obToken, PublicURL: f.srv.URL}
+	f.sim = phonesim.New(phonesim.Config{AccountSID: obAccount, AuthToken: obToken, WebhookBase: f.srv.URL})
+	t.Cleanup(func() { f.sim.Close() })
+	apiURL, err := f.sim.StartAPIServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.texter = sms.NewTexter(obAccount, obToken, apiURL, f.srv.URL)
+	return f
+}
+
+// sender makes a Sender with test speeds; start it with run.
+func (f *outFixture) sender(t *testing.T, change func(*sms.SenderConfig)) *sms.Sender {
+	t.Helper()
+	cfg := sms.SenderConfig{From: obFrom, Rate: 200, Quiet: sms.DefaultQuietHours(london),
+		SessionTTL: 72 * time.Hour, RetryAfter: 20 * time.Millisecond, Org: sms.Org{Name: "Oakfield"}}
+	if change != nil {
+		change(&cfg)
+	}
+	s, err := sms.NewSender(sms.SenderDeps{DB: f.db, Redis: f.redis, Phones: f.phones, Catalog: f.catalog,
+		Texter: f.texter, Log: f.log, Now: f.clock.Now}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// run starts s and stops it when the test ends.
+func run(t *testing.T, s *sms.Sender) {
+	t.Helper()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop(t, s) })
+}
+
+func stop(t *testing.T, s *sms.Sender) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Stop(ctx); err != nil {
+		t.Errorf("stopping the sender: %v", err)
+	}
+}
+
+func invite(t *testing.T, s *sms.Sender, inv sms.Invitation) sms.InviteResult {
+	t.Helper()
+	if inv.SurveyID == "" {
+		inv.SurveyID = "day-service"
+	}
+	res, err := s.Invite(context.Background(), inv)
+	if err != nil {
+		t.Fatalf("Invite: %v", err)
+	}
+	return res
+}
+
+func people(numbers ...string) []sms.Recipient {
+	out := make([]sms.Recipient, len(numbers))
+	for i, n := range numbers {
+		out[i] = sms.Recipient{Number: n, Line: i + 2}
+	}
+	return out
+}
+
+// eventually polls cond for up to 30 s: generous, for a loaded machine.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settled waits until no text of the batch is pending or being sent.
+func settled(t *testing.T, s *sms.Sender, batch string) store.BatchProgress {
+	t.Helper()
+	var p store.BatchProgress
+	eventually(t, "batch "+batch+" has settled", func() bool {
+		var err error
+		p, err = s.Progress(context.Background(), batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Pending == 0 && p.Sending == 0
+	})
+	return p
+}
+
+func (f *outFixture) count(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := f.db.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+func numbers(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("+4477009003%02d", i)
+	}
+	return out
+}
+
+func TestInvitationStartsTheSurvey(t *testing.T) {
+	f := newOutFixture(t)
+	s := f.sender(t, nil)
+	run(t, s)
+	ctx := context.Background()
+	member := "+447700900301"
+	res := invite(t, s, sms.Invitation{People: people(member, "+447700900302", member)})
+	if res.Added != 2 || res.Sender != obFrom || !strings.HasPrefix(res.Batch, "day-service-") {
+		t.Fatalf("Invite = %+v; want 2 added (the repeat dropped) from %s", res, obFrom)
+	}
+	if p := settled(t, s, res.Batch); p.Sent != 2 {
+		t.Fatalf("progress %+v; want 2 sent", p)
+	}
+	got := f.sim.SentTo(member)
+	if len(got) != 1 {
+		t.Fatalf("member texted %d times, want 1", len(got))
+	}
+	m := got[0]
+	if m.From != obFrom || m.StatusCallback != f.srv.URL+"/twilio/sms/status" {
+		t.Errorf("sent from %q with callback %q", m.From, m.StatusCallback)
+	}
+	for _, want := range []string{"We want to know what you think of your day service", "Is that OK?", "Text STOP"} {
+		if !strings.Contains(m.Body, want) {
+			t.Errorf("invitation %q does not contain %q", m.Body, want)
+		}
+	}
+	if n := f.count(t, `SELECT count(*) FROM messages WHERE direction = 'out' AND message_sid = $1 AND dedupe_key = $1
+		AND status = 'queued' AND conversation_id IS NOT NULL`, m.Sid); n != 1 {
+		t.Fatalf("the invitation is not in the message log")
+	}
+	if n := f.count(t, `SELECT count(*) FROM conversations WHERE channel = 'sms' AND status = 'active'`); n != 2 {
+		t.Fatalf("conversations = %d, want 2", n)
+	}
+
+	// The member's reply carries on the survey the invitation started.
+	reply, err := f.sim.Text(ctx, member, obFrom, "yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(reply.Messages, "\n"); !strings.Contains(text, "How do you feel about your day service?") {
+		t.Fatalf("reply to the invitation got %q, want the first question", text)
+	}
+
+	// Twilio's delivery reports reach the message log.
+	if err := f.sim.FlushCallbacks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.journal.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(t, `SELECT count(*) FROM messages WHERE message_sid = $1 AND status = 'delivered'`, m.Sid); n != 1 {
+		t.Fatal("the delivery report did not update the invitation's status")
+	}
+	if n := f.count(t, `SELECT count(*) FROM conversations c JOIN messages m ON m.conversation_id = c.id
+		WHERE m.direction = 'in' AND c.consent = 'yes'`); n != 1 {
+		t.Fatal("the reply was not kept in the invitation's conversation")
+	}
+}
+
+func TestRestartMidListTextsEachNumberOnce(t *testing.T) {
+	f := newOutFixture(t)
+	list := numbers(60)
+	slow := func(c *sms.SenderConfig) { c.Rate, c.Workers = 40, 4 }
+	first := f.sender(t, slow)
+	if err := first.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res := invite(t, first, sms.Invitation{People: people(list...)})
+	eventually(t, "some texts have gone", func() bool { return len(f.sim.Sent()) >= 10 })
+
+	// A second server joins, then the first one stops mid-list (a deploy).
+	second := f.sender(t, slow)
+	run(t, second)
+	stop(t, first)
+	sentSoFar := len(f.sim.Sent())
+	if sentSoFar >= len(list) {
+		t.Fatalf("the whole list went before the restart (%d); the test needs a slower rate", sentSoFar)
+	}
+
+	// Running the same list again (the send command restarted) adds nothing.
+	again := invite(t, second, sms.Invitation{People: people(list...)})
+	if again.Batch != res.Batch || again.Added != 0 || again.Already != len(list) {
+		t.Fatalf("the same list again: %+v; want the same batch with nothing added", again)
+	}
+	p := settled(t, second, res.Batch)
+	if p.Sent != len(list) {
+		t.Fatalf("progress %+v; want all %d sent", p, len(list))
+	}
+	for _, n := range list {
+		if got := len(f.sim.SentTo(n)); got != 1 {
+			t.Errorf("%s texted %d times, want exactly 1", n, got)
+		}
+	}
+	if got := len(f.sim.Sent()); got != len(list) {
+		t.Errorf("%d texts sent for %d numbers", got, len(list))
+	}
+	t.Logf("%d of %d sent before the restart", sentSoFar, len(list))
+}
+
+func TestNoAnswerFromTwilioIsNeverSentAgain(t *testing.T) {
+	f := newOutFixture(t)
+	// Twilio takes the text, but the connection drops before its answer.
+	api := f.sim.APIHandler()
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.ServeHTTP(httptest.NewRecorder(), r)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(cut.Close)
+	f.texter = sms.NewTexter(obAccount, obToken, cut.URL, f.srv.URL)
+	s := f.sender(t, nil)
+	run(t, s)
+	member := "+447700900311"
+	res := invite(t, s, sms.Invitation{People: people(member)})
+	if p := settled(t, s, res.Batch); p.Unknown != 1 {
+		t.Fatalf("progress %+v; want 1 unknown", p)
+	}
+	if got := len(f.sim.SentTo(member)); got != 1 {
+		t.Fatalf("Twilio got %d texts for the member, want 1 (never retried)", got)
+	}
+	problems, err := s.Problems(context.Background(), res.Batch)
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0].Reason, "could not tell") {
+		t.Fatalf("problems %+v, %v", problems, err)
+	}
+}
+
+func TestQuietHours(t *testing.T) {
+	f := newOutFixture(t)
+	s := f.sender(t, nil) // started below, once texts are queued
+	ctx := context.Background()
+
+	// Days ahead, so River's real clock sees the morning in the future.
+	y, m, d := time.Now().In(london).AddDate(0, 0, 7).Date()
+	at := func(day, h, min int) time.Time { return time.Date(y, m, d+day, h, min, 0, 0, london) }
+
+	// At 22:30 nothing goes: the text waits for 08:00 the next morning.
+	f.clock.Set(at(0, 22, 30))
+	morning := at(1, 8, 0)
+	res := invite(t, s, sms.Invitation{People: people("+447700900321"), Batch: "evening"})
+	if !res.NotBefore.Equal(morning) {
+		t.Fatalf("NotBefore = %v, want %v", res.NotBefore, morning)
+	}
+	var due time.Time
+	if err := f.db.Pool.QueryRow(ctx, `SELECT scheduled_at FROM river_job WHERE state = 'scheduled'`).Scan(&due); err != nil {
+		t.Fatal(err)
+	}
+	if !due.Equal(morning) {
+		t.Fatalf("job scheduled at %v, want %v", due, morning)
+	}
+
+	// A text already due when quiet hours start is put off by the worker.
+	f.clock.Set(at(0, 20, 59))
+	late := invite(t, s, sms.Invitation{People: people("+447700900322"), Batch: "late"})
+	if !late.NotBefore.IsZero() {
+		t.Fatalf("20:59 is not quiet, got NotBefore %v", late.NotBefore)
+	}
+	f.clock.Set(at(0, 21, 0))
+	run(t, s)
+	var p store.BatchProgress
+	eventually(t, "the due text waits for the morning", func() bool {
+		p, _ = s.Progress(ctx, late.Batch)
+		return p.Waiting == 1
+	})
+	if !p.NextAt.Equal(morning) {
+		t.Fatalf("waiting until %v, want %v", p.NextAt, morning)
+	}
+	var wait time.Duration
+	eventually(t, "the job is put off", func() bool {
+		return f.db.Pool.QueryRow(ctx, `SELECT extract(epoch FROM scheduled_at - now())::bigint * 1000000000
+			FROM river_job WHERE state = 'scheduled' AND (args->>'id')::bigint = (SELECT id FROM outbound WHERE batch_id = 'late')`).Scan(&wait) == nil
+	})
+	if want := 11 * time.Hour; wait < want-5*time.Minute || wait > want+time.Minute {
+		t.Fatalf("the job comes back in %v, want about %v", wait, want)
+	}
+
+	// Overridden, it goes at once.
+	now := invite(t, s, sms.Invitation{People: people("+447700900323"), Batch: "urgent", AnyTime: true})
+	if p := settled(t, s, now.Batch); p.Sent != 1 {
+		t.Fatalf("progress %+v; want sent in quiet hours when overridden", p)
+	}
+	if len(f.sim.Sent()) != 1 {
+		t.Fatalf("sent %d texts in quiet hours, want only the overridden one", len(f.sim.Sent()))
+	}
+}
+
+func TestTwilioOptOutIsRecorded(t *testing.T) {
+	f := newOutFixture(t)
+	s := f.sender(t, nil)
+	run(t, s)
+	ctx := context.Background()
+	member := "+447700900331"
+	f.sim.FailNextMessages(1, 400, 21610)
+	res := invite(t, s, sms.Invitation{People: people(member)})
+	if p := settled(t, s, res.Batch); p.OptedOut != 1 {
+		t.Fatalf("progress %+v; want 1 opted out", p)
+	}
+	if n := len(f.sim.Refused()); n != 1 {
+		t.Fatalf("%d attempts; 21610 must not be retried", n)
+	}
+	hash := f.phones.HashString(member)
+	if n, err := f.redis.Client.Exists(ctx, sms.OptOutKey(f.redis, hash)).Result(); err != nil || n != 1 {
+		t.Fatalf("opt-out not in Redis: %v %v", n, err)
+	}
+	if n := f.count(t, `SELECT count(*) FROM participants WHERE phone_hash = $1 AND opted_out_at IS NOT NULL`, f.phones.Hash(member)); n != 1 {
+		t.Fatal("opt-out not in Postgres")
+	}
+	if n := f.count(t, `SELECT count(*) FROM conversations`); n != 0 {
+		t.Fatalf("%d conversations left for a text that never went", n)
+	}
+	if n, _ := f.redis.Client.Exists(ctx, f.redis.Key("sms", "session", hash)).Result(); n != 0 {
+		t.Fatal("a session was left for a text that never went")
+	}
+
+	// A later invitation does not even try.
+	res2 := invite(t, s, sms.Invitation{People: people(member), Batch: "second"})
+	if p := settled(t, s, res2.Batch); p.OptedOut != 1 {
+		t.Fatalf("progress %+v; want opted out", p)
+	}
+	if n := len(f.sim.Refused()); n != 1 {
+		t.Fatalf("a second attempt was made to an opted-out number")
+	}
+}
+
+func TestStopThenInvitationSendsNothing(t *testing.T) {
+	f := newOutFixture(t)
+	s := f.sender(t, nil)
+	run(t, s)
+	ctx := context.Background()
+	member, other := "+447700900341", "+447700900342"
+	for _, body := range []string{"DAYS", "STOP"} {
+		if _, err := f.sim.Text(ctx, member, obFrom, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := invite(t, s, sms.Invitation{People: people(member, other)})
+	if p := settled(t, s, res.Batch); p.OptedOut != 1 || p.Sent != 1 {
+		t.Fatalf("progress %+v; want 1 opted out, 1 sent", p)
+	}
+	if len(f.sim.SentTo(member)) != 0 || len(f.sim.Refused()) != 0 {
+		t.Fatalf("texts to an opted-out number were attempted: sent %v, refused %v", f.sim.SentTo(member), f.sim.Refused())
+	}
+
+	// Postgres alone is enough: even with the Redis copy gone, nothing goes.
+	if err := f.journal.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.redis.Client.Del(ctx, sms.OptOutKey(f.redis, f.phones.HashString(member))).Err(); err != nil {
+		t.Fatal(err)
+	}
+	res2 := invite(t, s, sms.Invitation{People: people(member), Batch: "again"})
+	if p := settled(t, s, res2.Batch); p.OptedOut != 1 {
+		t.Fatalf("progress %+v; want opted out", p)
+	}
+	if len(f.sim.SentTo(member)) != 0 || len(f.sim.Refused()) != 0 {
+		t.Fatal("a text to an opted-out number was attempted")
+	}
+}
+
+func TestRetryWhenTwilioIsBusyOrDown(t *testing.T) {
+	f := newOutFixture(t)
+	s := f.sender(t, func(c *sms.SenderConfig) { c.MaxAttempts = 5 })
+	run(t, s)
+	member := "+447700900351"
+	f.sim.FailNextMessages(2, 429, 20429)
+	f.sim.FailNextMessages(1, 500, 20500)
+	res := invite(t, s, sms.Invitation{People: people(member)})
+	if p := settled(t, s, res.Batch); p.Sent != 1 {
+		t.Fatalf("progress %+v; want sent after retries", p)
+	}
+	if n := len(f.sim.Refused()); n != 3 {
+		t.Fatalf("%d refused attempts, want 3", n)
+	}
+	if n := len(f.sim.SentTo(member)); n != 1 {
+		t.Fatalf("texted %d times, want 1", n)
+	}
+	if n := f.count(t, `SELECT attempts FROM outbound WHERE batch_id = $1`, res.Batch); n != 4 {
+		t.Fatalf("attempts = %d, want 4", n)
+	}
+
+	// When Twilio stays down, it gives up after MaxAttempts and says so.
+	f.sim.FailNextMessages(5, 503, 20500)
+	gone := invite(t, s, sms.Invitation{People: people("+447700900352"), Batch: "down"})
+	if p := settled(t, s, gone.Batch); p.Failed != 1 {
+		t.Fatalf("progress %+v; want failed", p)
+	}
+	if n := len(f.sim.Refused()); n != 3+5 {
+		t.Fatalf("%d refused attempts, want %d", n, 3+5)
+	}
+	problems, _ := s.Problems(context.Background(), gone.Batch)
+	if len(problems) != 1 || !strings.Contains(problems[0].Reason, "busy or down") {
+		t.Fatalf("problems %+v", problems)
+	}
+}
+
+func TestReminderOnceAfterStopping(t *testing.T) {
+	f := newOutFixture(t)
+	ctx := context.Background()
+	member, finished := "+447700900361", "+447700900362"
+	for _, body := range []string{"DAYS", "yes"} {
+		if _, err := f.sim.Text(ctx, member, obFrom, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.sim.Text(ctx, finished, obFrom, "DAYS"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sim.Text(ctx, finished, obFrom, "no"); err != nil { // consent refused: over
+		t.Fatal(err)
+	}
+	if err := f.journal.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := f.sender(t, func(c *sms.SenderConfig) {
+		c.ReminderAfter, c.ReminderEvery = time.Hour, time.Hour
+		c.Quiet = sms.QuietHours{Loc: london} // off: this test runs on the real clock
+	})
+	run(t, s)
+
+	f.clock.Set(time.Now().Add(30 * time.Minute))
+	if n, err := s.RemindNow(ctx); err != nil || n != 0 {
+		t.Fatalf("RemindNow after 30 minutes = %d, %v; want none yet", n, err)
+	}
+	f.clock.Set(time.Now().Add(2 * time.Hour))
+	n, err := s.RemindNow(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("RemindNow = %d, %v; want 1", n, err)
+	}
+	eventually(t, "the reminder is sent", func() bool { return len(f.sim.SentTo(member)) == 1 })
+	body := f.sim.SentTo(member)[0].Body
+	for _, want := range []string{"Hello again from Oakfield", "How do you feel about your day service?"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("reminder %q does not contain %q", body, want)
+		}
+	}
+	if n, err := s.RemindNow(ctx); err != nil || n != 0 {
+		t.Fatalf("RemindNow again = %d, %v; a conversation is reminded once", n, err)
+	}
+	// The reminder's answer carries on where they stopped.
+	reply, err := f.sim.Text(ctx, member, obFrom, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(reply.Messages, "\n"); !strings.Contains(text, "Question 2") && !strings.Contains(text, "staff") {
+		t.Logf("reply after the reminder: %q", text)
+	}
+	if len(f.sim.Sent()) != 1 || len(f.sim.SentTo(finished)) != 0 {
+		t.Fatalf("texts sent: %+v; want only the one reminder", f.sim.Sent())
+	}
+}
+
+func TestInvitationDoesNotInterruptTheSameSurvey(t *testing.T) {
+	f := newOutFixture(t)
+	s := f.sender(t, nil)
+	run(t, s)
+	ctx := context.Background()
+	member := "+447700900371"
+	if _, err := f.sim.Text(ctx, member, obFrom, "DAYS"); err != nil {
+		t.Fatal(err)
+	}
+	res := invite(t, s, sms.Invitation{People: people(member)})
+	if p := settled(t, s, res.Batch); p.Skipped != 1 {
+		t.Fatalf("progress %+v; want skipped", p)
+	}
+	if len(f.sim.Sent()) != 0 {
+		t.Fatal("invited someone already answering the survey")
+	}
+	reply, err := f.sim.Text(ctx, member, obFrom, "yes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(reply.Messages, "\n"); !strings.Contains(text, "How do you feel about your day service?") {
+		t.Fatalf("their own conversation was disturbed: %q", text)
+	}
+}
+
+func TestRedisDownTextsNobodyUnchecked(t *testing.T) {
+	f := newOutFixture(t)
+	proxy, proxied := storetest.NewProxy(t, storetest.RedisURL())
+	r, err := store.OpenRedis(context.Background(), proxied, storetest.RedisPrefix(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f.redis = r
+	s := f.sender(t, func(c *sms.SenderConfig) { c.MaxAttempts = 3 })
+	proxy.Down()
+	run(t, s)
+	res := invite(t, s, sms.Invitation{People: people("+447700900381")})
+	// Without Redis the opt-out cannot be checked: nothing goes, and after
+	// the last try the list says so rather than waiting for ever.
+	if p := settled(t, s, res.Batch); p.Failed != 1 {
+		t.Fatalf("progress %+v; want failed", p)
+	}
+	if len(f.sim.Sent())+len(f.sim.Refused()) != 0 {
+		t.Fatal("a text was attempted without checking the opt-out")
+	}
+	problems, _ := s.Problems(context.Background(), res.Batch)
+	if len(problems) != 1 || !strings.Contains(problems[0].Reason, "went wrong on our side") {
+		t.Fatalf("problems %+v", problems)
+	}
+}
+
+func TestQuietHoursWindow(t *testing.T) {
+	q := sms.DefaultQuietHours(london)
+	day := func(m time.Month, d, h, min int) time.Time { return time.Date(2026, m, d, h, min, 0, 0, london) }
+	for _, tc := range []struct {
+		at    time.Time
+		quiet bool
+		until time.Time
+	}{
+		{day(3, 10, 11, 0), false, time.Time{}},
+		{day(3, 10, 20, 59), false, time.Time{}},
+		{day(3, 10, 21, 0), true, day(3, 11, 8, 0)},
+		{day(3, 10, 23, 59), true, day(3, 11, 8, 0)},
+		{day(3, 11, 0, 0), true, day(3, 11, 8, 0)},
+		{day(3, 11, 7, 59), true, day(3, 11, 8, 0)},
+		{day(3, 11, 8, 0), false, time.Time{}},
+		// The clocks go forward at 01:00 on 29 March 2026: 08:00 is still 08:00.
+		{day(3, 28, 22, 0), true, day(3, 29, 8, 0)},
+		{day(12, 31, 22, 0), true, time.Date(2027, 1, 1, 8, 0, 0, 0, london)},
+	} {
+		until, quiet := q.Until(tc.at)
+		if quiet != tc.quiet || !until.Equal(tc.until) {
+			t.Errorf("Until(%v) = %v, %v; want %v, %v", tc.at, until, quiet, tc.until, tc.quiet)
+		}
+	}
+	// The same instant in another zone is judged in the organisation's.
+	if _, quiet := q.Until(time.Date(2026, 6, 1, 20, 30, 0, 0, time.UTC)); !quiet {
+		t.Error("20:30 UTC is 21:30 in London in June: quiet")
+	}
+	if until, _ := q.Until(day(3, 10, 22, 0)); until.Sub(day(3, 10, 22, 0)) != 10*time.Hour {
+		t.Error("22:00 to 08:00 is 10 hours")
+	}
+
+	short, err := sms.ParseQuietHours("01:00-06:30", london)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if until, quiet := short.Until(day(3, 10, 2, 0)); !quiet || !until.Equal(day(3, 10, 6, 30)) {
+		t.Errorf("01:00-06:30 at 02:00: %v %v", until, quiet)
+	}
+	if _, quiet := short.Until(day(3, 10, 22, 0)); quiet {
+		t.Error("01:00-06:30 at 22:00 is not quiet")
+	}
+	off, err := sms.ParseQuietHours("off", london)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, quiet := off.Until(day(3, 10, 23, 0)); quiet {
+		t.Error("quiet hours off, but 23:00 was quiet")
+	}
+	for _, bad := range []string{"", "21-08", "9pm-8am", "25:00-08:00"} {
+		if _, err := sms.ParseQuietHours(bad, london); err == nil {
+			t.Errorf("ParseQuietHours(%q) accepted", bad)
+		}
+	}
+	if got := q.String(); got != "21:00-08:00 Europe/London" {
+		t.Errorf("String() = %q", got)
+	}
+}
+
+func TestReadList(t *testing.T) {
+	const file = "\xef\xbb\xbfName,Mobile,Notes\n" +
+		"Sam,07700 900123,\n" + // line 2
+		"Alex,+44 7700 900124,likes texts\n" +
+		"Jo,0770,\n" + // line 4: too short
+		"Kim,0161 496 0000,\n" + // line 5: a landline
+		"Lee,,\n" + // line 6: no number
+		"Mo,447700900125,\n" + // line 7: country code without +
+		"Sam again,07700900123,\n" + // line 8: repeat of line 2
+		"Ash,not a number,\n" + // line 9
+		"\n" +
+		"Bo,+1 415 555 2671,\n" // line 11
+	list, err := sms.ReadList(strings.NewReader(file), "GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sms.Recipient{{"+447700900123", 2}, {"+447700900124", 3}, {"+447700900125", 7}, {"+14155552671", 11}}
+	if fmt.Sprint(list.People) != fmt.Sprint(want) {
+		t.Errorf("people %v, want %v", list.People, want)
+	}
+	var bad []string
+	for _, b := range list.Bad {
+		bad = append(bad, b.String())
+	}
+	wantBad := []string{"line 4 '0770' is too short", "line 5 '0161 496 0000' is a landline, which cannot get texts",
+		"line 6 has no number", "line 9 'not a number' is not a phone number"}
+	if strings.Join(bad, "|") != strings.Join(wantBad, "|") {
+		t.Errorf("bad lines:\n%s\nwant:\n%s", strings.Join(bad, "\n"), strings.Join(wantBad, "\n"))
+	}
+	if len(list.Repeats) != 1 || list.Repeats[0].Line != 8 {
+		t.Errorf("repeats %v", list.Repeats)
+	}
+
+	// One column, with or without a heading we do not know.
+	for _, file := range []string{"07700900123\n07700900124\n", "Contact\n07700900123\n07700900124\n"} {
+		list, err := sms.ReadList(strings.NewReader(file), "GB")
+		if err != nil || len(list.People) != 2 || len(list.Bad) != 0 {
+			t.Errorf("%q: %+v %v", file, list, err)
+		}
+	}
+	if _, err := sms.ReadList(strings.NewReader("Name,Email\nSam,sam@example.org\n"), "GB"); err == nil ||
+		!strings.Contains(err.Error(), "phone, number or mobile") {
+		t.Errorf("several columns, none a phone: %v", err)
+	}
+
+	s := sms.Summary{Invite: sms.InviteResult{Added: 1}, List: list, Progress: store.BatchProgress{Total: 1, Sent: 1}, Waited: true}
+	if got := s.String(); !strings.HasPrefix(got, "Invited 1 person to the survey.") {
+		t.Errorf("summary %q", got)
+	}
+	s = sms.Summary{Invite: sms.InviteResult{Added: 2}, List: sms.List{Bad: []sms.BadLine{{Line: 4, Text: "0770", Reason: "is too short"}}},
+		Progress: store.BatchProgress{Total: 2, Sent: 2}, Waited: true}
+	if got := s.String(); !strings.Contains(got, "Invited 2 people to the survey.\n1 number could not be read: line 4 '0770' is too short.") {
+		t.Errorf("summary %q", got)
+	}
+}
