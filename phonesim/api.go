@@ -42,6 +42,7 @@ type recording struct {
 	seconds      int
 	created      time.Time
 	deleted      bool
+	audio        []byte // the caller's own WAV (RecordWAV); nil: a generated tone
 }
 
 // Sent returns copies of the messages created through the REST API, oldest
@@ -369,7 +370,10 @@ func (e *Emulator) fetchRecording(w http.ResponseWriter, r *http.Request) {
 	}
 	switch ext {
 	case "", "wav":
-		wav := WAV(rec.seconds)
+		wav := rec.audio
+		if wav == nil {
+			wav = WAV(rec.seconds)
+		}
 		w.Header().Set("Content-Type", "audio/x-wav")
 		w.Header().Set("Content-Length", strconv.Itoa(len(wav)))
 		w.Write(wav)

@@ -96,6 +96,7 @@ type Call struct {
 	dialed   []string
 	status   string
 	events   []Event
+	audio    []byte // the WAV the next recording serves (RecordWAV)
 }
 
 // maxDocuments bounds the documents fetched in one step (Redirect loops).
@@ -711,6 +712,8 @@ func (c *Call) RecordAndHangUp(seconds int, transcript string) error {
 func (c *Call) recordDone(ctx context.Context, seconds int, transcript, digits string) error {
 	r := c.record
 	c.record, c.waiting = nil, ""
+	audio := c.audio
+	c.audio = nil
 	if seconds > r.MaxLength {
 		seconds = r.MaxLength
 	}
@@ -731,7 +734,7 @@ func (c *Call) recordDone(ctx context.Context, seconds int, transcript, digits s
 	if _, err := c.e.StartAPIServer(); err != nil {
 		return fmt.Errorf("phonesim: starting the REST API for recordings: %w", err)
 	}
-	rec := &recording{sid: NewSID("RE"), callSid: c.Sid, seconds: seconds, created: c.e.now()}
+	rec := &recording{sid: NewSID("RE"), callSid: c.Sid, seconds: seconds, created: c.e.now(), audio: audio}
 	c.e.mu.Lock()
 	c.e.recordings[rec.sid] = rec
 	c.e.mu.Unlock()
