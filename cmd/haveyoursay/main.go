@@ -58,6 +58,11 @@ Usage:
   haveyoursay survey lint FILE...    check survey files, with easy-read advice
   haveyoursay survey import FILE...  load survey files into the database
   haveyoursay survey list            list the surveys in the database
+  haveyoursay send --survey ID --to FILE.csv
+                                     invite a list of numbers by text
+  haveyoursay sim sms|call --survey ID
+                                     talk to a running server from this terminal
+  haveyoursay bench                  load-test a running server with simulated members
 
 Run 'haveyoursay help' to see this again. The README lists every setting.
 `
@@ -77,6 +82,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(ctx, getenv, stdout, stderr)
 	case "survey":
 		return cmdSurvey(ctx, args[1:], getenv, stdout, stderr)
+	case "send":
+		return cmdSend(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "sim":
+		return cmdSim(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -11,6 +11,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/haveyoursay/haveyoursay/audio"
+	"github.com/haveyoursay/haveyoursay/dashboard"
+	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/ops"
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
@@ -47,10 +50,71 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 	failed := func(channel string) func(string) {
 		return func(cause string) { d.metrics.Failures.WithLabelValues(channel, cause).Inc() }
 	}
+	org := sms.Org{Name: d.cfg.OrgName, Phone: d.cfg.OrgPhone, About: d.cfg.OrgAbout}
 	texts := &sms.Handler{
-		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.redis, Phones: phones,
-		Org:        sms.Org{Name: d.cfg.OrgName, Phone: d.cfg.OrgPhone, About: d.cfg.OrgAbout},
+		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.redis, Phones: phones, Org: org,
 		SessionTTL: d.cfg.SMSSessionTTL, ConfirmStop: d.cfg.SMSConfirmStop, Log: d.log, Failed: failed("sms"),
+	}
+
+	// Invitations and reminders, sent by durable jobs.
+	loc, err := time.LoadLocation(d.cfg.TimeZone)
+	if err != nil {
+		return nil, nil, fmt.Errorf("HYS_TIME_ZONE: %w", err)
+	}
+	quiet, err := sms.ParseQuietHours(d.cfg.QuietHours, loc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("HYS_QUIET_HOURS: %w", err)
+	}
+	sender, err := sms.NewSender(sms.SenderDeps{DB: d.db, Redis: d.redis, Phones: phones, Catalog: catalog, Log: d.log,
+		Texter: sms.NewTexter(d.cfg.TwilioAccountSID, d.cfg.TwilioAuthToken, d.cfg.TwilioAPIURL, d.cfg.PublicURL)},
+		sms.SenderConfig{From: d.cfg.SMSFrom, Rate: d.cfg.SMSRate, Quiet: quiet, ReminderAfter: d.cfg.ReminderAfter,
+			SessionTTL: d.cfg.SMSSessionTTL, Org: org})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sender.Start(bg); err != nil {
+		return nil, nil, fmt.Errorf("starting the text sender: %w", err)
+	}
+	stopJournal := cleanup
+	cleanup = func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := sender.Stop(sctx); err != nil {
+			d.log.Error("stopping the text sender", "err", err)
+		}
+		stopJournal()
+	}
+
+	// Calls: the prompt library and the voice webhooks.
+	prompts := audio.NewLibrary(d.db, d.cfg.PublicURL, d.log)
+	if err := prompts.Load(ctx); err != nil {
+		return nil, nil, fmt.Errorf("loading recorded prompts: %w", err)
+	}
+	wg.Go(func() { prompts.Run(bg, time.Minute) })
+	var office ivr.OfficeHours
+	if d.cfg.OfficeHours != "" {
+		if office, err = ivr.ParseOfficeHours(d.cfg.OfficeHours, loc); err != nil {
+			return nil, nil, fmt.Errorf("HYS_OFFICE_HOURS: %w", err)
+		}
+	}
+	calls := &ivr.Handler{
+		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.redis, DB: d.db, Phones: phones, Audio: prompts,
+		Config: ivr.Config{
+			PublicURL: d.cfg.PublicURL, OrgName: d.cfg.OrgName, Language: d.cfg.VoiceLanguage, Voice: d.cfg.Voice,
+			GatherTimeout: d.cfg.GatherTimeout, SessionTTL: d.cfg.VoiceSessionTTL,
+			StaffNumber: d.cfg.StaffNumber, OfficeHours: office,
+			AccountSID: d.cfg.TwilioAccountSID, AuthToken: d.cfg.TwilioAuthToken, APIURL: d.cfg.TwilioAPIURL,
+			DeleteFromTwilio: d.cfg.DeleteRecordings, TranscribeURL: d.cfg.TranscribeURL,
+		},
+		Log: d.log, Failed: failed("voice"),
+	}
+	if d.cfg.TranscribeURL != "" {
+		wg.Go(func() { retryTranscriptions(bg, calls, d.log) })
+	}
+	stopSending := cleanup
+	cleanup = func() {
+		stopSending()
+		calls.Wait() // transcriptions and downloads in flight
 	}
 
 	r := mux.NewRouter()
@@ -59,6 +123,40 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 	// Twilio webhooks (paste these into the Twilio console; see README).
 	r.HandleFunc("/twilio/sms", texts.ServeInbound).Methods(http.MethodPost)       // a member's text
 	r.HandleFunc("/twilio/sms/status", texts.ServeStatus).Methods(http.MethodPost) // delivery of a text we sent
+	r.HandleFunc(ivr.PathIncoming, calls.ServeIncoming).Methods(http.MethodPost)   // a member calls
+	r.HandleFunc(ivr.PathStatus, calls.ServeStatus).Methods(http.MethodPost)       // a call ends
+
+	// Later steps of a call: URLs our own TwiML hands Twilio.
+	r.HandleFunc(ivr.PathStep, calls.ServeStep).Methods(http.MethodPost)                   // a key, a word, or silence
+	r.HandleFunc(ivr.PathRecord, calls.ServeRecorded).Methods(http.MethodPost)             // a spoken answer was recorded
+	r.HandleFunc(ivr.PathRecording, calls.ServeRecordingStatus).Methods(http.MethodPost)   // the recording is ready to fetch
+	r.HandleFunc(ivr.PathTranscription, calls.ServeTranscription).Methods(http.MethodPost) // Twilio's transcript of it
+
+	// Recorded prompts for Twilio's <Play>: public, with unguessable names.
+	r.PathPrefix("/audio/").Handler(prompts).Methods(http.MethodGet, http.MethodHead)
+
+	// Dashboard assets (CSS, JavaScript).
+	r.PathPrefix("/static/").Handler(dashboard.Static()).Methods(http.MethodGet, http.MethodHead)
+
+	// The Try-it phone: dev only (it signs webhooks with our own token).
+	if d.dev {
+		try := dashboard.NewTryIt(dashboard.TryItConfig{
+			AccountSID: d.cfg.TwilioAccountSID, AuthToken: d.cfg.TwilioAuthToken, WebhookBase: d.cfg.PublicURL,
+			Catalog: catalog, Surveys: d.db.ListSurveys, Log: d.log,
+		})
+		prev := cleanup
+		cleanup = func() { try.Close(); prev() }
+		r.HandleFunc("/try", try.ServePage).Methods(http.MethodGet)                           // the page
+		r.HandleFunc("/try/api/sms", try.ServeSMS).Methods(http.MethodPost)                   // send a text
+		r.HandleFunc("/try/api/call", try.ServeCallStart).Methods(http.MethodPost)            // start a call
+		r.HandleFunc("/try/api/call/{id}", try.ServeCall).Methods(http.MethodGet)             // what the call is doing
+		r.HandleFunc("/try/api/call/{id}/press", try.ServeCallPress).Methods(http.MethodPost) // keys
+		r.HandleFunc("/try/api/call/{id}/speak", try.ServeCallSpeak).Methods(http.MethodPost) // typed speech
+		r.HandleFunc("/try/api/call/{id}/silence", try.ServeCallSilence).Methods(http.MethodPost)
+		r.HandleFunc("/try/api/call/{id}/record", try.ServeCallRecord).Methods(http.MethodPost)
+		r.HandleFunc("/try/api/call/{id}/hangup", try.ServeCallHangup).Methods(http.MethodPost)
+		r.Handle("/", http.RedirectHandler("/try", http.StatusFound)).Methods(http.MethodGet)
+	}
 
 	// Operations.
 	r.HandleFunc("/healthz", ops.Healthz).Methods(http.MethodGet, http.MethodHead)
@@ -69,6 +167,23 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 	r.Handle("/metrics", d.metrics.Handler()).Methods(http.MethodGet)
 
 	return r, cleanup, nil
+}
+
+// retryTranscriptions asks the transcription service again for recordings
+// whose transcript failed or never came.
+func retryTranscriptions(ctx context.Context, calls *ivr.Handler, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := calls.TranscribeMissing(ctx, 20); err != nil && ctx.Err() == nil {
+				log.Error("retrying transcriptions", "err", err)
+			}
+		}
+	}
 }
 
 // reloadSurveys picks up surveys imported by another process.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/ops"
+	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/localpg"
 )
@@ -130,6 +131,16 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if cfg.PublicURL = getenv("PUBLIC_URL"); cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + localAddr(cfg.ListenAddr)
 	}
+	// Texts sent in dev go to the Twilio emulator's REST API, never to Twilio.
+	if cfg.TwilioAPIURL = getenv("TWILIO_API_URL"); cfg.TwilioAPIURL == "" {
+		emu := phonesim.New(phonesim.Config{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, WebhookBase: cfg.PublicURL})
+		defer emu.Close()
+		apiURL, err := emu.StartAPIServer()
+		if err != nil {
+			return fmt.Errorf("starting the Twilio emulator: %w", err)
+		}
+		cfg.TwilioAPIURL = apiURL
+	}
 
 	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -139,7 +150,7 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if _, err := db.Migrate(ctx, log); err != nil {
 		return err
 	}
-	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, "")
+	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, getenv("REDIS_PREFIX"))
 	if err != nil {
 		return err
 	}
@@ -148,6 +159,7 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if err := loadDemo(ctx, d, stdout); err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "Try a survey by text or by phone at %s/try\n", cfg.PublicURL)
 	return serveHTTP(ctx, d, stdout)
 }
 
