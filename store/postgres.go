@@ -90,6 +90,10 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]string, error) {
 	if err != nil {
 		return applied, fmt.Errorf("migrating the database: %w", err)
 	}
+	// The job queue (River) keeps its own versioned tables.
+	if err := db.MigrateRiver(ctx); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
 
@@ -107,5 +111,5 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 	if current < target {
 		return ErrSchemaOutOfDate
 	}
-	return nil
+	return db.CheckRiver(ctx)
 }
