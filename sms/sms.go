@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -91,16 +90,6 @@ func storable(s string) string {
 	return strings.ReplaceAll(s, "\x00", "")
 }
 
-// xmlSafe drops characters XML 1.0 cannot carry.
-func xmlSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xFFFE && r != 0xFFFF) {
-			return r
-		}
-		return -1
-	}, s)
-}
-
 func newID(prefix string) string {
 	b := make([]byte, 10)
 	rand.Read(b)
@@ -111,7 +100,7 @@ func newID(prefix string) string {
 func writeTwiML(w http.ResponseWriter, texts ...string) {
 	var els []twiml.Element
 	for _, t := range texts {
-		if t = strings.TrimSpace(xmlSafe(t)); t != "" {
+		if t = strings.TrimSpace(webhook.XMLSafe(t)); t != "" {
 			els = append(els, &twiml.MessagingMessage{Body: t})
 		}
 	}
@@ -133,16 +122,11 @@ func (h *Handler) failed(cause string, err error) {
 
 // verify checks the signature and answers 403 (or 400) when it fails.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) bool {
-	err := h.Verifier.Check(r)
-	switch {
-	case err == nil:
-		return true
-	case errors.Is(err, webhook.ErrBadBody):
-		http.Error(w, "The request body could not be read as a form.", http.StatusBadRequest)
-	default:
-		http.Error(w, "This request is not signed by Twilio with our auth token, so it was ignored.", http.StatusForbidden)
+	if err := h.Verifier.Check(r); err != nil {
+		webhook.Refuse(w, err)
+		return false
 	}
-	return false
+	return true
 }
 
 func (h *Handler) person(number string) store.Person {

@@ -326,3 +326,10 @@ func TestRewriteTransport(t *testing.T) {
 		t.Error("bad API URL: want error")
 	}
 }
+
+func TestXMLSafe(t *testing.T) {
+	in := "a\x00b\x07c\td\ne\rf\uFFFEg 😀 é"
+	if got, want := XMLSafe(in), "abc\td\ne\rfg 😀 é"; got != want {
+		t.Fatalf("XMLSafe(%q) = %q, want %q", in, got, want)
+	}
+}

@@ -186,3 +186,24 @@ func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	r2.Host = ""
 	return t.base.RoundTrip(r2)
 }
+
+// Refuse answers a request whose Check failed: 400 when the body could not
+// be read, 403 otherwise. Nothing else happens to the request.
+func Refuse(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrBadBody) {
+		http.Error(w, "The request body could not be read as a form.", http.StatusBadRequest)
+		return
+	}
+	http.Error(w, "This request is not signed by Twilio with our auth token, so it was ignored.", http.StatusForbidden)
+}
+
+// XMLSafe drops the characters XML 1.0 cannot carry (most control
+// characters), so any text can go into TwiML.
+func XMLSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xFFFE && r != 0xFFFF) {
+			return r
+		}
+		return -1
+	}, s)
+}
