@@ -12,14 +12,14 @@ import (
 	"time"
 )
 
-// BenchmarkInboundSMS offers inbound-SMS webhooks at a steady rate (2,000
+// BenchmarkInboundSMS offers inbound-SMS webhooks at a steady rate (2,200
 // a second unless HYS_BENCH_RATE says otherwise) from many simulated
 // members, each texting whole demo-survey conversations, over real HTTP
 // with real Postgres and Redis and the journal writer running. It reports
 // the rate achieved and the p50/p99 latency of a webhook. b.N is the
 // number of webhooks.
 func BenchmarkInboundSMS(b *testing.B) {
-	rate := 2000.0
+	rate := 2200.0
 	if v, err := strconv.ParseFloat(os.Getenv("HYS_BENCH_RATE"), 64); err == nil && v > 0 {
 		rate = v
 	}
