@@ -2,6 +2,7 @@ package ivr
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -82,7 +83,10 @@ func (h *Handler) step(ctx context.Context, c *call, r *http.Request) ([]twiml.E
 	q := r.URL.Query()
 	st, err := decodeState(q.Get("st"))
 	if err != nil {
-		return nil, fail("bad-state", err)
+		// Only our own TwiML (or a Voice URL pasted wrongly) sends a step
+		// without a state: start the call afresh rather than hang up.
+		h.failed("bad-state", err)
+		return h.incoming(ctx, c, r)
 	}
 	if st.Conv == "" && st.Mode == modeSurvey {
 		st.Conv = c.sid
@@ -100,9 +104,42 @@ func (h *Handler) step(ctx context.Context, c *call, r *http.Request) ([]twiml.E
 	return h.stepSurvey(ctx, c, st, in)
 }
 
-// inputOf reads a <Gather> result. The keypad wins over speech.
+// surveyOf loads the survey version a call is answering. When that
+// version cannot be had (Postgres is down and it is not cached, or it no
+// longer exists) the call carries on with the survey's current version,
+// which the engine follows from where the member is; st.Sess.Version is
+// changed to it, so the next steps ask for it.
+func (h *Handler) surveyOf(ctx context.Context, st *callState) (*survey.Survey, error) {
+	sv, err := h.Catalog.Version(ctx, st.Sess.SurveyID, st.Sess.Version)
+	if err == nil {
+		return sv, nil
+	}
+	cause := "postgres"
+	if errors.Is(err, store.ErrNotFound) {
+		cause = "unknown-survey"
+	}
+	err = fmt.Errorf("loading survey %q version %d: %w", st.Sess.SurveyID, st.Sess.Version, err)
+	cur, version, ok := h.Catalog.Current(st.Sess.SurveyID)
+	if !ok {
+		return nil, fail(cause, err)
+	}
+	h.failed(cause, err)
+	st.Sess.Version = version
+	return cur, nil
+}
+
+// inputOf reads a <Gather> result. The keypad wins over speech. Digits
+// keeps only keypad keys; a "#" that ended a longer entry ("12#", where
+// finishOnKey is empty) is dropped; speech is made storable and cut to a
+// sane length.
 func inputOf(f url.Values) survey.Input {
-	in := survey.Input{Digits: strings.TrimSpace(f.Get("Digits")), Speech: strings.TrimSpace(f.Get("SpeechResult"))}
+	digits := dtmf(f.Get("Digits"))
+	if trimmed := strings.TrimRight(digits, "#"); trimmed != "" {
+		digits = trimmed
+	} else if digits != "" {
+		digits = "#"
+	}
+	in := survey.Input{Digits: digits, Speech: strings.TrimSpace(storable(f.Get("SpeechResult"), maxSpeech))}
 	if in.Digits != "" {
 		in.Speech = ""
 	} else if c, err := strconv.ParseFloat(f.Get("Confidence"), 64); err == nil {
@@ -129,9 +166,9 @@ func describe(in survey.Input) string {
 // (once per CallSid and step, however often Twilio sends the webhook) and
 // answers the next question.
 func (h *Handler) stepSurvey(ctx context.Context, c *call, st callState, in survey.Input) ([]twiml.Element, error) {
-	sv, err := h.Catalog.Version(ctx, st.Sess.SurveyID, st.Sess.Version)
+	sv, err := h.surveyOf(ctx, &st)
 	if err != nil {
-		return nil, fail("postgres", fmt.Errorf("loading survey %s version %d: %w", st.Sess.SurveyID, st.Sess.Version, err))
+		return nil, err
 	}
 	key := c.sid + ":" + strconv.Itoa(st.N)
 	prev := st.Sess
@@ -177,15 +214,15 @@ func (h *Handler) repeat(ctx context.Context, c *call, st callState) ([]twiml.El
 	case modePick:
 		return h.pickMenu(st, ""), nil
 	case modeResume:
-		sv, err := h.Catalog.Version(ctx, st.Sess.SurveyID, st.Sess.Version)
+		sv, err := h.surveyOf(ctx, &st)
 		if err != nil {
-			return nil, fail("postgres", err)
+			return nil, err
 		}
 		return h.resumeOffer(sv, st, ""), nil
 	}
-	sv, err := h.Catalog.Version(ctx, st.Sess.SurveyID, st.Sess.Version)
+	sv, err := h.surveyOf(ctx, &st)
 	if err != nil {
-		return nil, fail("postgres", err)
+		return nil, err
 	}
 	reply, _ := survey.Step(sv, st.Sess, survey.Input{Digits: "*"})
 	return h.renderReply(sv, c, st, reply), nil
@@ -261,6 +298,9 @@ func (h *Handler) resumeKey(from string) string {
 
 func (h *Handler) loadResume(ctx context.Context, from string) (resumeState, bool) {
 	var rs resumeState
+	if withheld(from) {
+		return rs, false // strangers to each other: never carry on someone else's call
+	}
 	found := false
 	err := h.redisDo(ctx, func(ctx context.Context) error {
 		var err error
@@ -273,6 +313,9 @@ func (h *Handler) loadResume(ctx context.Context, from string) (resumeState, boo
 // saveResume remembers where a member is in a survey, so a call back can
 // carry on; a finished survey is forgotten.
 func (h *Handler) saveResume(ctx context.Context, from, conv string, sess survey.Session, done bool) {
+	if withheld(from) {
+		return
+	}
 	switch {
 	case done:
 		h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.Forget(ctx, h.resumeKey(from)) })
@@ -313,9 +356,9 @@ func resumeChoice(in survey.Input) string {
 }
 
 func (h *Handler) stepResume(ctx context.Context, c *call, st callState, in survey.Input) ([]twiml.Element, error) {
-	sv, err := h.Catalog.Version(ctx, st.Sess.SurveyID, st.Sess.Version)
+	sv, err := h.surveyOf(ctx, &st)
 	if err != nil {
-		return nil, fail("postgres", err)
+		return nil, err
 	}
 	lang := st.Sess.Lang
 	nst := st
@@ -369,6 +412,9 @@ func (h *Handler) rememberCall(ctx context.Context, sid, conv string) {
 }
 
 func (h *Handler) needs(ctx context.Context, from string) survey.Needs {
+	if withheld(from) {
+		return survey.Needs{}
+	}
 	ctx, cancel := withTimeout(ctx, dbTimeout)
 	defer cancel()
 	n, err := h.DB.ParticipantNeeds(ctx, h.Phones.Hash(from))
@@ -387,8 +433,8 @@ func (h *Handler) ServeStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sid := r.PostForm.Get("CallSid")
-	if sid == "" {
-		http.Error(w, "CallSid is required: this does not look like a call status callback from Twilio.", http.StatusBadRequest)
+	if !validSID(sid) {
+		http.Error(w, "CallSid is required (up to 64 printable characters): this does not look like a call status callback from Twilio.", http.StatusBadRequest)
 		return
 	}
 	switch r.PostForm.Get("CallStatus") {
@@ -473,8 +519,14 @@ func (h *Handler) gather(st callState, x survey.Expect, lang string, prompts []t
 	g := &twiml.VoiceGather{Input: "dtmf speech", Action: action, Method: "POST", Timeout: seconds(h.conf().GatherTimeout),
 		SpeechTimeout: "auto", Language: h.twilioLanguage(lang), Hints: hints(x.Hints), ActionOnEmptyResult: "true",
 		InnerElements: prompts}
-	if x.NumDigits == 1 {
+	switch {
+	case x.NumDigits == 1:
 		g.NumDigits, g.FinishOnKey = "1", emptyAttr
+	case x.Optional:
+		// A longer answer (a number) that may be skipped: with the default
+		// finishOnKey a lone "#" arrives as silence and could never skip.
+		// "12#" arrives after the time-out and the "#" is dropped.
+		g.FinishOnKey = emptyAttr
 	}
 	return []twiml.Element{g, &twiml.VoiceRedirect{Url: action, Method: "POST"}}
 }

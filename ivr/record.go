@@ -33,18 +33,32 @@ func (h *Handler) ServeRecorded(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) recorded(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error) {
 	st, err := decodeState(r.URL.Query().Get("st"))
 	if err != nil {
-		return nil, fail("bad-state", err)
+		h.failed("bad-state", err)
+		return h.incoming(ctx, c, r) // start afresh rather than hang up
 	}
 	if st.Conv == "" {
 		st.Conv = c.sid
 	}
 	f := r.PostForm
-	secs, _ := strconv.Atoi(f.Get("RecordingDuration"))
 	in := survey.Input{NoInput: true}
-	if u := f.Get("RecordingUrl"); u != "" {
-		in = survey.Input{Recording: &survey.Recording{URL: u, SID: f.Get("RecordingSid"), Seconds: secs}}
+	if u, sid := f.Get("RecordingUrl"), f.Get("RecordingSid"); u != "" && validSID(sid) {
+		in = survey.Input{Recording: &survey.Recording{URL: storable(u, 2048), SID: sid, Seconds: recordingSeconds(f.Get("RecordingDuration"))}}
 	}
 	return h.stepSurvey(ctx, c, st, in)
+}
+
+// recordingSeconds reads RecordingDuration. Twilio sends whole seconds; a
+// value we cannot read comes with a recording that exists, so it counts
+// as long enough to keep (1 s) rather than be thrown away as too short.
+func recordingSeconds(v string) int {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f != f || f > 1e6 {
+		return 1
+	}
+	if f < 0 {
+		return 0
+	}
+	return int(f + 0.5)
 }
 
 // callbackError answers a callback Twilio should send again.
@@ -81,7 +95,7 @@ func (h *Handler) ServeRecordingStatus(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) recordingStatus(w http.ResponseWriter, r *http.Request) {
 	f, q := r.PostForm, r.URL.Query()
 	sid, status, recURL := f.Get("RecordingSid"), f.Get("RecordingStatus"), f.Get("RecordingUrl")
-	if sid == "" || status == "" {
+	if !validSID(sid) || status == "" {
 		http.Error(w, "RecordingSid and RecordingStatus are required: this does not look like a recording callback from Twilio.", http.StatusBadRequest)
 		return
 	}
@@ -101,9 +115,8 @@ func (h *Handler) recordingStatus(w http.ResponseWriter, r *http.Request) {
 			h.callbackError(w, "download", err, http.StatusBadGateway, "The recording could not be downloaded; please send it again.")
 			return
 		}
-		secs, _ := strconv.Atoi(f.Get("RecordingDuration"))
-		rec := store.Recording{SID: sid, CallSID: f.Get("CallSid"), ConversationID: q.Get("c"), QuestionID: q.Get("q"),
-			AnswerKey: q.Get("k"), Language: q.Get("l"), Seconds: secs, ContentType: contentType, Audio: audio}
+		rec := store.Recording{SID: sid, CallSID: storable(f.Get("CallSid"), maxSID), ConversationID: q.Get("c"), QuestionID: q.Get("q"),
+			AnswerKey: q.Get("k"), Language: q.Get("l"), Seconds: recordingSeconds(f.Get("RecordingDuration")), ContentType: contentType, Audio: audio}
 		inserted, err := h.DB.SaveRecording(ctx, rec)
 		if err != nil {
 			h.callbackError(w, "postgres", err, http.StatusServiceUnavailable, "The recording cannot be stored just now; please send it again.")
@@ -153,11 +166,16 @@ func (h *Handler) download(ctx context.Context, recURL string) ([]byte, string, 
 	if len(b) == 0 {
 		return nil, "", fmt.Errorf("GET %s answered an empty file", u)
 	}
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if ct == "" || ct == "audio/x-wav" || ct == "audio/wave" {
-		ct = "audio/wav"
+	// An error page answered with 200 (a proxy, a login page) must not be
+	// kept as the member's recording: refuse it, so it is fetched again.
+	switch {
+	case len(b) >= 12 && string(b[0:4]) == "RIFF" && string(b[8:12]) == "WAVE":
+		return b, "audio/wav", nil
+	case len(b) >= 3 && (string(b[0:3]) == "ID3" || (b[0] == 0xFF && b[1]&0xE0 == 0xE0)):
+		return b, "audio/mpeg", nil
 	}
-	return b, ct, nil
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return nil, "", fmt.Errorf("GET %s answered %d bytes of %q that are neither WAV nor MP3", u, len(b), ct)
 }
 
 // deleteFromTwilio deletes Twilio's copy of a recording. A recording that
@@ -189,7 +207,7 @@ func (h *Handler) ServeTranscription(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) transcription(w http.ResponseWriter, r *http.Request) {
 	f, q := r.PostForm, r.URL.Query()
 	sid := f.Get("RecordingSid")
-	if sid == "" {
+	if !validSID(sid) {
 		http.Error(w, "RecordingSid is required: this does not look like a transcription callback from Twilio.", http.StatusBadRequest)
 		return
 	}
@@ -197,8 +215,8 @@ func (h *Handler) transcription(w http.ResponseWriter, r *http.Request) {
 	if f.Get("TranscriptionStatus") == "completed" {
 		status = "completed"
 	}
-	t := store.Transcript{RecordingSID: sid, AnswerKey: q.Get("k"), Source: "twilio", Status: status,
-		Text: strings.TrimSpace(f.Get("TranscriptionText")), ExternalSID: f.Get("TranscriptionSid")}
+	t := store.Transcript{RecordingSID: sid, AnswerKey: storable(q.Get("k"), 200), Source: "twilio", Status: status,
+		Text: strings.TrimSpace(storable(f.Get("TranscriptionText"), maxText)), ExternalSID: storable(f.Get("TranscriptionSid"), maxSID)}
 	if err := h.DB.SaveTranscript(r.Context(), t); err != nil {
 		h.callbackError(w, "postgres", err, http.StatusServiceUnavailable, "The transcript cannot be stored just now; please send it again.")
 		return
