@@ -444,8 +444,13 @@ func (e *engine) enterQuestion(id string) {
 		e.end()
 		return
 	}
-	n, total := e.progress()
-	e.say("progress", fill(e.phrase("progress"), "n", strconv.Itoa(n), "total", strconv.Itoa(total)))
+	// A follow-up (asked only because of an answer) has no number: the
+	// intro counted the main questions, and "Question 2 of 3" must not
+	// become "of 4" half way through.
+	if !e.followUps()[id] {
+		n, total := e.progress()
+		e.say("progress", fill(e.phrase("progress"), "n", strconv.Itoa(n), "total", strconv.Itoa(total)))
+	}
 	e.ask(q, e.sess.Needs.EasyRead)
 }
 
@@ -460,18 +465,28 @@ func (e *engine) ask(q *Question, simpler bool) {
 	e.say("menu:"+q.ID, e.menu(lq))
 }
 
-// progress returns "Question n of total": n counts the questions passed so
-// far; total follows the branches the answers so far have chosen.
+// progress returns "Question n of total", counting main questions only
+// (follow-ups are not numbered): n counts those passed so far; total adds
+// those still ahead on the path the answers so far have chosen, so it only
+// changes when a branch skips main questions.
 func (e *engine) progress() (int, int) {
-	n := len(e.sess.Path) + 1
+	fu := e.followUps()
+	n := 1
+	for _, id := range e.sess.Path {
+		if !fu[id] && id != e.sess.Question {
+			n++
+		}
+	}
 	remaining := 0
 	id := e.sess.Question
-	for id != "" && remaining <= len(e.s.Questions) {
+	for steps := 0; id != "" && steps <= len(e.s.Questions); steps++ {
 		q := e.s.Question(id)
 		if q == nil {
 			break
 		}
-		remaining++
+		if !fu[id] {
+			remaining++
+		}
 		v, ok := e.sess.Answers[id]
 		id = e.nextID(q, v, ok && id != e.sess.Question)
 	}

@@ -73,9 +73,9 @@ func TestDemoConversationSMS(t *testing.T) {
 	want := []string{
 		"Hello. This is Have Your Say. We want to know what you think of your day service.\nWe keep your answers safe. We do not tell anyone your name. Is that OK?\nReply 1 for Yes, 2 for No",
 		"Question 1 of 3.\nHow do you feel about your day service?\nReply 1 for Good, 2 for OK, 3 for Not good",
-		"You said: Not good.\nQuestion 2 of 4.\nWhat would make your day service better? Tell us in your own words.\nReply in your own words, or SKIP",
-		"Thank you for telling us.\nQuestion 3 of 4.\nHow kind are the staff? 1 is not kind. 5 is very kind.\nReply with a number from 1 to 5",
-		"You said: 4.\nQuestion 4 of 4.\nWould you like more days at your day service, the same, or fewer days?\nReply 1 for More days, 2 for The same, 3 for Fewer days",
+		"You said: Not good.\nWhat would make your day service better? Tell us in your own words.\nReply in your own words, or SKIP",
+		"Thank you for telling us.\nQuestion 2 of 3.\nHow kind are the staff? 1 is not kind. 5 is very kind.\nReply with a number from 1 to 5",
+		"You said: 4.\nQuestion 3 of 3.\nWould you like more days at your day service, the same, or fewer days?\nReply 1 for More days, 2 for The same, 3 for Fewer days",
 		"You said: More days.\nThank you. We will tell you what we do with your ideas.",
 	}
 	for i, w := range want {
@@ -521,5 +521,51 @@ func TestReplyText(t *testing.T) {
 	}
 	if _, ucs2 := Segments(r.Text()); ucs2 {
 		t.Error("Text should be GSM-7 friendly")
+	}
+}
+
+// "Question n of total" counts main questions only, the number the phone
+// intro gives: a follow-up has no number, so the total never grows; an
+// answer that skips questions makes it shrink.
+func TestProgressCountsMainQuestions(t *testing.T) {
+	s := MustParse("p.yaml", []byte(`id: p
+consent: Is that OK?
+questions:
+  - id: go
+    ask: Do you go out?
+    answer: yesno
+    then: {yes: where, no: last}
+  - id: where
+    ask: Where do you go?
+    answer: words
+  - id: bus
+    ask: Do you take the bus?
+    answer: yesno
+  - id: last
+    ask: Are you happy?
+    answer: yesno
+thanks: Thank you.
+`))
+	progress := func(rs []Reply) []string {
+		var out []string
+		for _, r := range rs {
+			for _, p := range r.Prompts {
+				if p.Key == "progress" {
+					out = append(out, p.Text)
+				}
+			}
+		}
+		return out
+	}
+	rs, _ := talk(s, SMS, Needs{}, txt("yes"), txt("yes"), txt("the shops"), txt("no"), txt("yes"))
+	if got, want := progress(rs), []string{"Question 1 of 3.", "Question 2 of 3.", "Question 3 of 3."}; !reflect.DeepEqual(got, want) {
+		t.Errorf("with the follow-up: %q, want %q", got, want)
+	}
+	if !strings.Contains(rs[2].Text(), "Where do you go?") || strings.Contains(rs[2].Text(), "Question") {
+		t.Errorf("the follow-up is asked without a number: %q", rs[2].Text())
+	}
+	rs, _ = talk(s, SMS, Needs{}, txt("yes"), txt("no"), txt("yes"))
+	if got, want := progress(rs), []string{"Question 1 of 3.", "Question 2 of 2."}; !reflect.DeepEqual(got, want) {
+		t.Errorf("skipping the bus: %q, want %q", got, want)
 	}
 }
