@@ -167,7 +167,7 @@ func TestRecordingTranscribedAfterTheCall(t *testing.T) {
 	c := e.call(member)
 	must(t, c.Press("1"))
 	must(t, c.Press("3"))
-	expectHeard(t, c, "What would make your day service better?", "Please speak after the beep.")
+	expectHeard(t, c, "What would make your day service better?", "To skip this question, press hash now. Or speak after the beep")
 	must(t, c.Silence()) // no key during the question: the beep and the recording
 	rv := c.RecordVerb()
 	if rv == nil || rv.FinishOnKey != "#" || rv.MaxLength != 90 || !rv.Transcribe || rv.RecordingStatusCallback == "" {

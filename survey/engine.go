@@ -875,9 +875,14 @@ func (e *engine) menu(q *Question) string {
 			out = e.phrase("sms-number")
 		}
 	case Words:
-		if sms {
+		switch {
+		case sms:
 			out = e.phrase("sms-words")
-		} else {
+		case q.Optional:
+			// By phone "#" skips before the beep and finishes after it:
+			// say which is which, skip first.
+			return e.phrase("voice-words-skip")
+		default:
 			out = e.phrase("voice-words")
 		}
 	}

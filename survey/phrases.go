@@ -44,6 +44,7 @@ var DefaultPhrases = map[string]string{
 	"voice-words":       "Please speak after the beep. Press hash when you have finished.",
 	"sms-skip":          "or SKIP",
 	"voice-skip":        "To skip this question, press hash.",
+	"voice-words-skip":  "To skip this question, press hash now. Or speak after the beep, and press hash when you have finished.",
 	"sms-language":      "Reply {key} for {name}",
 	"voice-language":    "For {name}, press {key}.",
 }
