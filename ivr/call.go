@@ -13,6 +13,7 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
+	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
 // ServeIncoming answers POST /twilio/voice: a call comes in. The number
@@ -193,6 +194,9 @@ func (h *Handler) events(c *call, conv, key string, prev, next survey.Session, r
 	}
 	if prev.Stage == survey.StageConsent && next.Stage == survey.StageQuestion {
 		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Consent: describe(in)}})
+	}
+	if next.Lang != prev.Lang && next.Lang != "" {
+		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Language: next.Lang}})
 	}
 	if reply.Handoff {
 		// One call back per conversation, however often 0 is pressed.
@@ -535,7 +539,7 @@ func hints(words []string) string {
 	seen := map[string]bool{}
 	var out []string
 	for _, w := range words {
-		w = strings.TrimSpace(strings.ReplaceAll(xmlSafe(w), ",", " "))
+		w = strings.TrimSpace(strings.ReplaceAll(webhook.XMLSafe(w), ",", " "))
 		if w != "" && !seen[strings.ToLower(w)] {
 			seen[strings.ToLower(w)] = true
 			out = append(out, w)

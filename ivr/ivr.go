@@ -213,16 +213,11 @@ func (h *Handler) failed(cause string, err error) {
 // verify checks Twilio's signature: 403 (400 for an unreadable body) and
 // nothing changed when it fails.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) bool {
-	err := h.Verifier.Check(r)
-	switch {
-	case err == nil:
-		return true
-	case errors.Is(err, webhook.ErrBadBody):
-		http.Error(w, "The request body could not be read as a form.", http.StatusBadRequest)
-	default:
-		http.Error(w, "This request is not signed by Twilio with our auth token, so it was ignored.", http.StatusForbidden)
+	if err := h.Verifier.Check(r); err != nil {
+		webhook.Refuse(w, err)
+		return false
 	}
-	return false
+	return true
 }
 
 // call is what every voice webhook says about the call.

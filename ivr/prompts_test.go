@@ -60,6 +60,12 @@ func TestNumberWithSeveralSurveys(t *testing.T) {
 	if got["club"] != "yes" || got["fun"] != "5" {
 		t.Errorf("answers = %v", got)
 	}
+	// The language chosen is kept with the conversation and the member.
+	var conv, person string
+	if err := e.db.Pool.QueryRow(e.ctx, `SELECT c.language, p.language FROM conversations c JOIN participants p ON p.id = c.participant_id
+		WHERE c.id = $1`, c.Sid).Scan(&conv, &person); err != nil || conv != "cy" || person != "cy" {
+		t.Errorf("language kept: conversation %q, participant %q (%v)", conv, person, err)
+	}
 }
 
 func TestNoSurveyOnThisNumber(t *testing.T) {

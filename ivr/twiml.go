@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/beevik/etree"
+	"github.com/haveyoursay/haveyoursay/webhook"
 	"github.com/twilio/twilio-go/twiml"
 )
 
@@ -63,16 +64,6 @@ func writeTwiML(w http.ResponseWriter, els []twiml.Element) {
 	w.Write([]byte(render(els)))
 }
 
-// xmlSafe drops characters XML 1.0 cannot carry.
-func xmlSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != 0xFFFE && r != 0xFFFF) {
-			return r
-		}
-		return -1
-	}, s)
-}
-
 var languageTag = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 
 // regions gives Twilio a full tag for a survey language written without a
@@ -111,7 +102,7 @@ func (h *Handler) voiceFor(lang string) string {
 // say speaks text in lang at the configured pace (slower when the member's
 // needs ask for it). Only Polly and Google voices understand SSML.
 func (h *Handler) say(text, lang string, slow bool) twiml.Element {
-	text = strings.TrimSpace(xmlSafe(text))
+	text = strings.TrimSpace(webhook.XMLSafe(text))
 	tl := h.twilioLanguage(lang)
 	voice := h.voiceFor(tl)
 	s := &twiml.VoiceSay{Voice: voice, Language: tl}

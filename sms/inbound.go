@@ -227,6 +227,9 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 	if prev.Stage == survey.StageConsent && next.Stage != survey.StageConsent && !reply.ConsentRefused {
 		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Consent: in.body}})
 	}
+	if next.Lang != prev.Lang && next.Lang != "" {
+		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Language: next.Lang}})
+	}
 	if reply.Handoff {
 		p.record(store.Event{Callback: &store.CallbackBooked{DedupeKey: in.sid + ":callback", Person: in.person,
 			ConversationID: conv, Channel: "sms", Reason: "Asked by text to talk to a person."}})

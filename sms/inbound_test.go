@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -562,5 +563,31 @@ func TestDuplicateAcrossTwoServers(t *testing.T) {
 	}
 	if n := a.count(t, "SELECT count(*) FROM conversations WHERE status = 'completed'"); n != 1 {
 		t.Fatalf("completed conversations = %d", n)
+	}
+}
+
+// A member who chooses a language by text has it kept with the
+// conversation and with them.
+func TestLanguageChosenIsKept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	welsh, err := os.ReadFile("../survey/testdata/welsh.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.db.SaveSurvey(ctx, "clubs", "Clubs", string(welsh), "welsh.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.handler.Catalog.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, f.text(t, member, "CLUBS"), "Cymraeg")
+	mustContain(t, f.text(t, member, "2"), "Helo.")
+	mustContain(t, f.text(t, member, "1"), "Cwestiwn 1 o 2.")
+	f.flush(t)
+	if n := f.count(t, `SELECT count(*) FROM conversations c JOIN participants p ON p.id = c.participant_id
+		WHERE c.survey_id = 'clubs' AND c.language = 'cy' AND p.language = 'cy'`); n != 1 {
+		t.Errorf("%d conversations kept the language chosen, want 1", n)
 	}
 }

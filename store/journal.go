@@ -47,11 +47,15 @@ type AnswerGiven struct {
 }
 
 // ConversationEnded closes a conversation with its status: completed,
-// partial or refused. Consent records the words used, when given.
+// partial or refused. Without a status it only records what it carries:
+// Consent, the words used to give consent; Language, the language the
+// member chose (kept on the conversation and, for next time, on the
+// participant).
 type ConversationEnded struct {
-	ID      string `json:"id"`
-	Status  string `json:"st,omitempty"`
-	Consent string `json:"co,omitempty"`
+	ID       string `json:"id"`
+	Status   string `json:"st,omitempty"`
+	Consent  string `json:"co,omitempty"`
+	Language string `json:"l,omitempty"`
 }
 
 // MessageLogged is a text received or sent.
@@ -399,6 +403,12 @@ func applyEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 	case e.End != nil:
 		if e.End.Consent != "" {
 			if _, err := tx.Exec(ctx, `UPDATE conversations SET consent = $2 WHERE id = $1`, e.End.ID, e.End.Consent); err != nil {
+				return err
+			}
+		}
+		if e.End.Language != "" {
+			if _, err := tx.Exec(ctx, `WITH c AS (UPDATE conversations SET language = $2 WHERE id = $1 RETURNING participant_id)
+				UPDATE participants SET language = $2 WHERE id IN (SELECT participant_id FROM c)`, e.End.ID, e.End.Language); err != nil {
 				return err
 			}
 		}
