@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -434,8 +435,11 @@ func applyEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 		if s.ErrorCode != 0 {
 			code = &s.ErrorCode
 		}
-		_, err := tx.Exec(ctx, `UPDATE messages SET status = $2, error_code = coalesce($3, error_code), updated_at = $4
-			WHERE message_sid = $1 AND updated_at <= $4`, s.MessageSid, s.Status, code, e.At)
+		// Twilio's callbacks can arrive out of order ("delivered" before
+		// "sent"): a status never moves back to an earlier one.
+		_, err := tx.Exec(ctx, `UPDATE messages SET status = $2, error_code = coalesce($3, error_code), updated_at = greatest(updated_at, $4)
+			WHERE message_sid = $1 AND (`+statusRankSQL+` < $5 OR (`+statusRankSQL+` = $5 AND updated_at <= $4))`,
+			s.MessageSid, s.Status, code, e.At, messageStatusRank(s.Status))
 		return err
 	case e.OptOut != nil:
 		pid, err := person(ctx, tx, e.OptOut.Person)
@@ -461,3 +465,34 @@ func applyEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 	}
 	return errors.New("an event with nothing in it")
 }
+
+// messageRanks orders Twilio's message statuses: a later callback never
+// moves a message back to an earlier state. Final states share a rank;
+// "read" (WhatsApp, RCS) comes after "delivered".
+var messageRanks = []struct {
+	status string
+	rank   int
+}{
+	{"accepted", 1}, {"scheduled", 1}, {"queued", 2}, {"sending", 3}, {"sent", 4},
+	{"delivered", 5}, {"undelivered", 5}, {"failed", 5}, {"canceled", 5}, {"partially_delivered", 5}, {"read", 6},
+}
+
+func messageStatusRank(status string) int {
+	for _, r := range messageRanks {
+		if r.status == status {
+			return r.rank
+		}
+	}
+	return 0
+}
+
+// statusRankSQL is messageStatusRank in SQL, for the column status.
+var statusRankSQL = func() string {
+	var b strings.Builder
+	b.WriteString("CASE status")
+	for _, r := range messageRanks {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", r.status, r.rank)
+	}
+	b.WriteString(" ELSE 0 END")
+	return b.String()
+}()
