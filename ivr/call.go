@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,8 +34,11 @@ func (h *Handler) ServeStep(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) incoming(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error) {
 	needs := h.needs(ctx, c.from)
 	byNumber, version, numbered := h.Catalog.ByNumber(c.to)
+	onNumber := h.Catalog.OnNumber(c.to)
 
-	if rs, ok := h.loadResume(ctx, c.from); ok && (!numbered || byNumber.ID == rs.Sess.SurveyID) {
+	// Carry on where they stopped: on a number that names surveys, only
+	// when it names the one they stopped in.
+	if rs, ok := h.loadResume(ctx, c.from); ok && (len(onNumber) == 0 || slices.Contains(onNumber, rs.Sess.SurveyID)) {
 		if sv, err := h.Catalog.Version(ctx, rs.Sess.SurveyID, rs.Sess.Version); err == nil {
 			st := callState{Conv: rs.Conv, N: 1, Mode: modeResume, Sess: rs.Sess}
 			return append([]twiml.Element{h.notice(sv, rs.Sess.Lang, rs.Sess.Needs.SlowSpeech)}, h.resumeOffer(sv, st, "")...), nil
@@ -43,11 +47,16 @@ func (h *Handler) incoming(ctx context.Context, c *call, r *http.Request) ([]twi
 	if numbered {
 		return h.begin(ctx, c, byNumber, version, needs, true, nil), nil
 	}
-	var picks []string
-	for _, k := range h.Catalog.Keywords() {
-		if len(picks) < 9 {
+	// A number several surveys share offers those; a number no survey
+	// names offers every survey with a keyword.
+	picks := onNumber
+	if len(picks) == 0 {
+		for _, k := range h.Catalog.Keywords() {
 			picks = append(picks, k.SurveyID)
 		}
+	}
+	if len(picks) > 9 {
+		picks = picks[:9]
 	}
 	switch len(picks) {
 	case 0:

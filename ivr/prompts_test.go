@@ -1,6 +1,7 @@
 package ivr_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -75,5 +76,27 @@ func TestNoSurveyOnThisNumber(t *testing.T) {
 	expectHeard(t, c, "Sorry, there is nothing to answer on this number just now.")
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Errorf("waiting for %q", c.Waiting())
+	}
+}
+
+// Two surveys on one number: the caller chooses between those two only,
+// and always hears them in the same order.
+func TestNumberSharedBySurveys(t *testing.T) {
+	t.Parallel()
+	welsh, err := os.ReadFile("../survey/testdata/welsh.yaml") // on another number
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, options{surveys: []string{demoYAML, numberSurvey, string(welsh)}})
+	for i := 0; i < 3; i++ {
+		c := e.call(fmt.Sprintf("+4477009003%02d", i))
+		expectHeard(t, c, "Which one would you like to answer?", "For Your day service, press 1.", "For Outings, press 2.")
+		if h := heard(c); strings.Contains(h, "Clubs") {
+			t.Fatalf("a survey on another number was offered: %s", h)
+		}
+		if i == 0 {
+			must(t, c.Press("2"))
+			expectHeard(t, c, "Hello. We want to know about going out.", "Is that OK?")
+		}
 	}
 }

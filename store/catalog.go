@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,13 +21,13 @@ type Catalog struct {
 	current   map[string]int                    // survey id -> current version
 	versions  map[string]map[int]*survey.Survey // id -> version -> survey
 	byKeyword map[string]string                 // upper-case keyword -> survey id
-	byNumber  map[string]string                 // E.164 number -> survey id
+	byNumber  map[string][]string               // E.164 number -> survey ids, sorted
 }
 
 // NewCatalog makes an empty catalog; call Reload to fill it.
 func NewCatalog(db *DB) *Catalog {
 	return &Catalog{db: db, current: map[string]int{}, versions: map[string]map[int]*survey.Survey{},
-		byKeyword: map[string]string{}, byNumber: map[string]string{}}
+		byKeyword: map[string]string{}, byNumber: map[string][]string{}}
 }
 
 // Reload reads the current version of every survey.
@@ -37,7 +38,7 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	}
 	current := map[string]int{}
 	byKeyword := map[string]string{}
-	byNumber := map[string]string{}
+	byNumber := map[string][]string{}
 	parsed := map[string]*survey.Survey{}
 	for _, r := range rows {
 		s, err := survey.Parse(r.FileName, []byte(r.Source))
@@ -46,11 +47,18 @@ func (c *Catalog) Reload(ctx context.Context) error {
 		}
 		parsed[r.SurveyID] = s
 		current[r.SurveyID] = r.Version
+		// rows come sorted by survey id: where two surveys claim one
+		// keyword (import refuses that, but older data may have it) the
+		// first keeps it, the same on every instance and every reload.
 		for _, k := range s.Keywords {
-			byKeyword[strings.ToUpper(k)] = r.SurveyID
+			if _, taken := byKeyword[strings.ToUpper(k)]; !taken {
+				byKeyword[strings.ToUpper(k)] = r.SurveyID
+			}
 		}
 		for _, n := range s.Numbers {
-			byNumber[n] = r.SurveyID
+			if !slices.Contains(byNumber[n], r.SurveyID) {
+				byNumber[n] = append(byNumber[n], r.SurveyID)
+			}
 		}
 	}
 	c.mu.Lock()
@@ -87,15 +95,25 @@ func (c *Catalog) ByKeyword(word string) (*survey.Survey, int, bool) {
 	return c.Current(id)
 }
 
-// ByNumber finds the survey that calls or texts to number start.
+// ByNumber finds the survey that calls or texts to number start, when
+// exactly one survey has that number (see OnNumber for several).
 func (c *Catalog) ByNumber(number string) (*survey.Survey, int, bool) {
 	c.mu.RLock()
-	id, ok := c.byNumber[number]
+	ids := c.byNumber[number]
 	c.mu.RUnlock()
-	if !ok {
+	if len(ids) != 1 {
 		return nil, 0, false
 	}
-	return c.Current(id)
+	return c.Current(ids[0])
+}
+
+// OnNumber lists the ids of the surveys that have number in their
+// start.numbers, sorted: a caller to a number several surveys share
+// chooses one on the keypad.
+func (c *Catalog) OnNumber(number string) []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.byNumber[number])
 }
 
 // Keywords lists every survey keyword with its survey, for "what can I

@@ -144,6 +144,40 @@ func cmdSurveyImport(ctx context.Context, args []string, getenv func(string) str
 		return err
 	}
 	defer db.Close()
+	// A keyword starts one survey only: refuse a file whose keyword
+	// another survey (stored, or in this import) already has.
+	owner := map[string]string{}
+	importing := map[string]bool{}
+	for _, f := range files {
+		importing[f.s.ID] = true
+	}
+	current, err := db.CurrentSurveys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range current {
+		if importing[r.SurveyID] {
+			continue
+		}
+		if s, err := survey.Parse(r.FileName, []byte(r.Source)); err == nil {
+			for _, k := range s.Keywords {
+				owner[strings.ToUpper(k)] = r.SurveyID
+			}
+		}
+	}
+	for _, f := range files {
+		for _, k := range f.s.Keywords {
+			k = strings.ToUpper(k)
+			if id, ok := owner[k]; ok && id != f.s.ID {
+				fmt.Fprintf(stderr, "%s: error: the keyword %q already starts survey %q. A keyword can start only one survey: choose another.\n", f.name, k, id)
+				bad++
+			}
+			owner[k] = f.s.ID
+		}
+	}
+	if bad > 0 {
+		return exitError{code: 1, msg: "Nothing was imported. Fix the errors above, then import again."}
+	}
 	for _, f := range files {
 		if err := importSurvey(ctx, db, f.s, filepath.Base(f.name), f.data, stdout); err != nil {
 			return err

@@ -73,4 +73,21 @@ func TestSurveyImportAndList(t *testing.T) {
 	if exitCode(err) != 1 || !strings.Contains(stderr, "whynot") || !strings.Contains(err.Error(), "Nothing was imported") {
 		t.Fatalf("broken import: %v %q", err, stderr)
 	}
+	// A keyword another survey already has is refused: a text of DAYS
+	// must start one survey, the same one every time.
+	clash := filepath.Join(dir, "outings.yaml")
+	os.WriteFile(clash, []byte(strings.NewReplacer("id: day-service", "id: outings", "[DAYS]", "[OUT, days]").Replace(string(survey.DemoYAML))), 0o644)
+	_, stderr, err = runOnce(t, []string{"survey", "import", clash}, env)
+	if exitCode(err) != 1 || !strings.Contains(stderr, `the keyword "DAYS" already starts survey "day-service"`) {
+		t.Fatalf("keyword clash: %v %q", err, stderr)
+	}
+	out, _, _ = runOnce(t, []string{"survey", "list"}, env)
+	if strings.Contains(out, "outings") {
+		t.Fatalf("a survey with a clashing keyword was imported: %q", out)
+	}
+	// Changing a survey's own keywords is not a clash.
+	os.WriteFile(clash, []byte(strings.NewReplacer("id: day-service", "id: outings", "[DAYS]", "[OUT]").Replace(string(survey.DemoYAML))), 0o644)
+	if _, stderr, err = runOnce(t, []string{"survey", "import", file, clash}, env); err != nil {
+		t.Fatalf("import two surveys: %v %q", err, stderr)
+	}
 }
