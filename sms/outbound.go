@@ -138,7 +138,11 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 		Queues:     map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Workers}},
 		Workers:    workers,
 		JobTimeout: 2 * time.Minute,
-		Logger:     slog.New(atLeast{d.Log.Handler(), slog.LevelWarn}).With("part", "river"),
+		// A process killed mid-send leaves its job running: pick it up
+		// after 10 minutes (not River's hour), so the list finishes
+		// and the text is marked "unknown", never sent twice.
+		RescueStuckJobsAfter: 10 * time.Minute,
+		Logger:               slog.New(atLeast{d.Log.Handler(), slog.LevelWarn}).With("part", "river"),
 	}
 	if cfg.ReminderAfter > 0 {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ReminderEvery),
