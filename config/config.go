@@ -5,11 +5,13 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -25,6 +27,7 @@ type Config struct {
 	PublicURL        string // the base URL Twilio calls, used to check signatures
 	ListenAddr       string
 	SecretKey        string // encrypts phone numbers at rest
+	RedisPrefix      string // put before every Redis key, to share one Redis
 
 	SMSSessionTTL   time.Duration
 	VoiceSessionTTL time.Duration
@@ -68,6 +71,9 @@ func Defaults() Config {
 		QuietHours:      "21:00-08:00",
 		PhoneRegion:     "GB",
 		ReminderAfter:   24 * time.Hour,
+		Voice:           "Polly.Amy",
+		VoiceLanguage:   "en-GB",
+		GatherTimeout:   8 * time.Second,
 	}
 }
 
@@ -89,15 +95,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	switch {
 	case c.TwilioAccountSID == "":
 		p = append(p, "TWILIO_ACCOUNT_SID is not set: it should be your Twilio Account SID, which starts with AC (find it on the Twilio console's home page).")
-	case !strings.HasPrefix(c.TwilioAccountSID, "AC") || !alnum(c.TwilioAccountSID):
-		p = append(p, "TWILIO_ACCOUNT_SID does not look right: it should start with AC and contain only letters and digits.")
+	case !strings.HasPrefix(c.TwilioAccountSID, "AC") || !alnum(c.TwilioAccountSID) || len(c.TwilioAccountSID) != 34:
+		p = append(p, "TWILIO_ACCOUNT_SID does not look right: it should be AC followed by 32 letters and digits.")
 	}
 	c.TwilioAuthToken = getenv("TWILIO_AUTH_TOKEN")
 	switch {
 	case c.TwilioAuthToken == "":
 		p = append(p, "TWILIO_AUTH_TOKEN is not set: it should be your Twilio Auth Token (32 letters and digits, on the Twilio console's home page).")
-	case !alnum(c.TwilioAuthToken):
-		p = append(p, "TWILIO_AUTH_TOKEN does not look right: it should contain only letters and digits.")
+	case !alnum(c.TwilioAuthToken) || len(c.TwilioAuthToken) != 32:
+		p = append(p, "TWILIO_AUTH_TOKEN does not look right: it should be 32 letters and digits.")
 	}
 	c.PublicURL = strings.TrimRight(getenv("PUBLIC_URL"), "/")
 	if msg := CheckPublicURL(c.PublicURL); msg != "" {
@@ -107,8 +113,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	switch {
 	case c.SecretKey == "":
 		p = append(p, "HYS_SECRET_KEY is not set: it should be a long random secret of at least 32 characters (for example the output of `openssl rand -base64 32`); it encrypts phone numbers.")
-	case len(c.SecretKey) < 32:
-		p = append(p, fmt.Sprintf("HYS_SECRET_KEY is too short (%d characters): it should be at least 32 characters long.", len(c.SecretKey)))
+	case utf8.RuneCountInString(strings.TrimSpace(c.SecretKey)) < 32:
+		p = append(p, fmt.Sprintf("HYS_SECRET_KEY is too short (%d characters): it should be at least 32 characters long.", utf8.RuneCountInString(strings.TrimSpace(c.SecretKey))))
 	}
 	if v := getenv("TWILIO_API_URL"); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -135,8 +141,11 @@ func Optional(getenv func(string) string, c *Config) error {
 }
 
 func optional(p *Problems, getenv func(string) string, c *Config) {
+	if v := getenv("REDIS_PREFIX"); v != "" {
+		c.RedisPrefix = v
+	}
 	if v := getenv("LISTEN_ADDR"); v != "" {
-		if !strings.Contains(v, ":") {
+		if _, port, err := net.SplitHostPort(v); err != nil || !validPort(port) {
 			*p = append(*p, "LISTEN_ADDR does not look right: it should be a host and port like :8080 or 127.0.0.1:8080.")
 		}
 		c.ListenAddr = v
@@ -148,8 +157,8 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 	for _, d := range durations {
 		if v := getenv(d.name); v != "" {
 			dur, err := time.ParseDuration(v)
-			if err != nil || dur <= 0 {
-				*p = append(*p, d.name+" does not look right: it should be a length of time like 72h or 30m.")
+			if err != nil || dur < time.Minute {
+				*p = append(*p, d.name+" does not look right: it should be a length of time of at least a minute, like 72h or 30m.")
 				continue
 			}
 			*d.dst = dur
@@ -170,30 +179,33 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 	if v := getenv("HYS_ORG_ABOUT"); v != "" {
 		c.OrgAbout = v
 	}
-	if v := getenv("HYS_SMS_CONFIRM_STOP"); v != "" {
-		c.SMSConfirmStop = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
-	}
+	boolean(p, getenv, "HYS_SMS_CONFIRM_STOP", &c.SMSConfirmStop)
 	if v := getenv("TWILIO_SMS_FROM"); v != "" {
-		if !(strings.HasPrefix(v, "+") || strings.HasPrefix(v, "MG")) {
+		if !phoneNumber.MatchString(v) && !messagingService.MatchString(v) {
 			*p = append(*p, "TWILIO_SMS_FROM does not look right: it should be a phone number like +447700900123 or a Messaging Service SID starting with MG.")
 		}
 		c.SMSFrom = v
 	}
 	if v := getenv("HYS_SMS_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r <= 0 {
-			*p = append(*p, "HYS_SMS_RATE does not look right: it should be how many texts to send a second, like 1 or 0.5.")
+		if err != nil || !(r > 0 && r <= 1000) { // also refuses NaN and Inf
+			*p = append(*p, "HYS_SMS_RATE does not look right: it should be how many texts to send a second, like 1 or 0.5 (at most 1000).")
 		}
 		c.SMSRate = r
 	}
 	if v := getenv("HYS_QUIET_HOURS"); v != "" {
-		if !quietHours.MatchString(v) && !strings.EqualFold(v, "off") {
+		m := quietHours.FindStringSubmatch(v)
+		switch {
+		case strings.EqualFold(strings.TrimSpace(v), "off") || strings.EqualFold(strings.TrimSpace(v), "none"):
+		case m == nil:
 			*p = append(*p, "HYS_QUIET_HOURS does not look right: it should be a time range like 21:00-08:00, or off.")
+		case minutesOf(m[1]) == minutesOf(m[2]):
+			*p = append(*p, "HYS_QUIET_HOURS does not look right: it starts and ends at the same moment; it should be a range like 21:00-08:00, or off for no quiet hours.")
 		}
 		c.QuietHours = v
 	}
 	if v := getenv("HYS_PHONE_REGION"); v != "" {
-		if len(v) != 2 {
+		if !twoLetters.MatchString(v) {
 			*p = append(*p, "HYS_PHONE_REGION does not look right: it should be a two-letter country code like GB.")
 		}
 		c.PhoneRegion = strings.ToUpper(v)
@@ -201,8 +213,8 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 	if v := getenv("HYS_REMINDER_AFTER"); v != "" {
 		if strings.EqualFold(v, "off") {
 			c.ReminderAfter = 0
-		} else if d, err := time.ParseDuration(v); err != nil || d <= 0 {
-			*p = append(*p, "HYS_REMINDER_AFTER does not look right: it should be a length of time like 24h, or off.")
+		} else if d, err := time.ParseDuration(v); err != nil || d < time.Minute {
+			*p = append(*p, "HYS_REMINDER_AFTER does not look right: it should be a length of time of at least a minute, like 24h, or off.")
 		} else {
 			c.ReminderAfter = d
 		}
@@ -221,7 +233,7 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		c.GatherTimeout = d
 	}
 	if v := getenv("HYS_STAFF_NUMBER"); v != "" {
-		if !strings.HasPrefix(v, "+") {
+		if !phoneNumber.MatchString(v) {
 			*p = append(*p, "HYS_STAFF_NUMBER does not look right: it should be a phone number with its country code, like +441614960000.")
 		}
 		c.StaffNumber = v
@@ -229,9 +241,7 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 	if v := getenv("HYS_OFFICE_HOURS"); v != "" {
 		c.OfficeHours = v
 	}
-	if v := getenv("HYS_DELETE_RECORDINGS"); v != "" {
-		c.DeleteRecordings = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
-	}
+	boolean(p, getenv, "HYS_DELETE_RECORDINGS", &c.DeleteRecordings)
 	if v := getenv("TRANSCRIBE_URL"); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			*p = append(*p, "TRANSCRIBE_URL does not look right: it should be the address of an OpenAI-compatible transcription service, like http://127.0.0.1:8000.")
@@ -283,7 +293,39 @@ func CheckPublicURL(v string) string {
 	return ""
 }
 
-var quietHours = regexp.MustCompile(`^\s*([01]?\d|2[0-3]):[0-5]\d\s*-\s*([01]?\d|2[0-3]):[0-5]\d\s*$`)
+var (
+	quietHours       = regexp.MustCompile(`^\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*-\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*$`)
+	phoneNumber      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	messagingService = regexp.MustCompile(`^MG[0-9a-zA-Z]{32}$`)
+	twoLetters       = regexp.MustCompile(`^[A-Za-z]{2}$`)
+)
+
+// minutesOf reads "21:00" (already matched) as minutes after midnight.
+func minutesOf(hm string) int {
+	h, m, _ := strings.Cut(hm, ":")
+	hh, _ := strconv.Atoi(h)
+	mm, _ := strconv.Atoi(m)
+	return hh*60 + mm
+}
+
+// boolean reads a yes/no setting: 1, true, yes or on; 0, false, no or off.
+func boolean(p *Problems, getenv func(string) string, name string, dst *bool) {
+	v := strings.ToLower(strings.TrimSpace(getenv(name)))
+	switch v {
+	case "":
+	case "1", "true", "yes", "on":
+		*dst = true
+	case "0", "false", "no", "off":
+		*dst = false
+	default:
+		*p = append(*p, name+" does not look right: it should be true or false.")
+	}
+}
+
+func validPort(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0 && n <= 65535
+}
 
 func alnum(s string) bool {
 	for _, r := range s {

@@ -143,6 +143,9 @@ func TestServeRejectsMalformedSettings(t *testing.T) {
 		{"PUBLIC_URL", "feedback.example.org", "PUBLIC_URL does not look right"},
 		{"HYS_SECRET_KEY", "short", "HYS_SECRET_KEY is too short"},
 		{"LISTEN_ADDR", "8080", "LISTEN_ADDR does not look right"},
+		// Read with the time zone, still before anything starts.
+		{"HYS_OFFICE_HOURS", "whenever", "HYS_OFFICE_HOURS does not look right"},
+		{"HYS_OFFICE_HOURS", "Mon-Fri 17:00-09:00", "HYS_OFFICE_HOURS does not look right"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -57,17 +57,9 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 	}
 
 	// Invitations and reminders, sent by durable jobs.
-	loc, err := time.LoadLocation(d.cfg.TimeZone)
-	if err != nil {
-		return nil, nil, fmt.Errorf("HYS_TIME_ZONE: %w", err)
-	}
-	quiet, err := sms.ParseQuietHours(d.cfg.QuietHours, loc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("HYS_QUIET_HOURS: %w", err)
-	}
 	sender, err := sms.NewSender(sms.SenderDeps{DB: d.db, Redis: d.redis, Phones: phones, Catalog: catalog, Log: d.log,
 		Texter: sms.NewTexter(d.cfg.TwilioAccountSID, d.cfg.TwilioAuthToken, d.cfg.TwilioAPIURL, d.cfg.PublicURL)},
-		sms.SenderConfig{From: d.cfg.SMSFrom, Rate: d.cfg.SMSRate, Quiet: quiet, ReminderAfter: d.cfg.ReminderAfter,
+		sms.SenderConfig{From: d.cfg.SMSFrom, Rate: d.cfg.SMSRate, Quiet: d.sched.quiet, ReminderAfter: d.cfg.ReminderAfter,
 			SessionTTL: d.cfg.SMSSessionTTL, Org: org})
 	if err != nil {
 		return nil, nil, err
@@ -91,18 +83,12 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 		return nil, nil, fmt.Errorf("loading recorded prompts: %w", err)
 	}
 	wg.Go(func() { prompts.Run(bg, time.Minute) })
-	var office ivr.OfficeHours
-	if d.cfg.OfficeHours != "" {
-		if office, err = ivr.ParseOfficeHours(d.cfg.OfficeHours, loc); err != nil {
-			return nil, nil, fmt.Errorf("HYS_OFFICE_HOURS: %w", err)
-		}
-	}
 	calls := &ivr.Handler{
 		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.redis, DB: d.db, Phones: phones, Audio: prompts,
 		Config: ivr.Config{
 			PublicURL: d.cfg.PublicURL, OrgName: d.cfg.OrgName, Language: d.cfg.VoiceLanguage, Voice: d.cfg.Voice,
 			GatherTimeout: d.cfg.GatherTimeout, SessionTTL: d.cfg.VoiceSessionTTL,
-			StaffNumber: d.cfg.StaffNumber, OfficeHours: office,
+			StaffNumber: d.cfg.StaffNumber, OfficeHours: d.sched.office,
 			AccountSID: d.cfg.TwilioAccountSID, AuthToken: d.cfg.TwilioAuthToken, APIURL: d.cfg.TwilioAPIURL,
 			DeleteFromTwilio: d.cfg.DeleteRecordings, TranscribeURL: d.cfg.TranscribeURL,
 		},

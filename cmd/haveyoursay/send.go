@@ -75,15 +75,10 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintln(stderr, err)
 		return exitError{code: 1}
 	}
-	loc, err := time.LoadLocation(cfg.TimeZone)
+	sched, err := readSchedules(cfg)
 	if err != nil {
-		return fmt.Errorf("HYS_TIME_ZONE: %w", err)
-	}
-	quiet := sms.DefaultQuietHours(loc)
-	if v := getenv("HYS_QUIET_HOURS"); v != "" {
-		if quiet, err = sms.ParseQuietHours(v, loc); err != nil {
-			return fmt.Errorf("HYS_QUIET_HOURS: %w", err)
-		}
+		fmt.Fprintln(stderr, err)
+		return exitError{code: 1}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
@@ -97,7 +92,7 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	if err := db.CheckRiver(ctx); err != nil {
 		return err
 	}
-	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, getenv("REDIS_PREFIX"))
+	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, cfg.RedisPrefix)
 	if err != nil {
 		return err
 	}
@@ -112,7 +107,7 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	sender, err := sms.NewSender(sms.SenderDeps{DB: db, Redis: rdb, Phones: phones, Catalog: catalog, Log: log,
 		Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL)},
-		sms.SenderConfig{From: *from, Rate: *rate, Quiet: quiet, SessionTTL: cfg.SMSSessionTTL,
+		sms.SenderConfig{From: *from, Rate: *rate, Quiet: sched.quiet, SessionTTL: cfg.SMSSessionTTL,
 			Org: sms.Org{Name: cfg.OrgName, Phone: cfg.OrgPhone, About: cfg.OrgAbout}})
 	if err != nil {
 		return err
@@ -121,7 +116,7 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	summary := sms.Summary{Invite: res, List: list, Loc: loc}
+	summary := sms.Summary{Invite: res, List: list, Loc: sched.loc}
 	if !*noWait {
 		if err := sender.Start(ctx); err != nil {
 			return err

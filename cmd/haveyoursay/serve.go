@@ -24,6 +24,7 @@ import (
 // deps is everything the HTTP server is built from.
 type deps struct {
 	cfg     config.Config
+	sched   schedules
 	log     *slog.Logger
 	db      *store.DB
 	redis   *store.Redis
@@ -37,6 +38,11 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		fmt.Fprintln(stderr, err)
 		return exitError{code: 1, msg: ""}
 	}
+	sched, err := readSchedules(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitError{code: 1, msg: ""}
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -46,12 +52,12 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 	if err := db.CheckSchema(ctx); err != nil {
 		return err
 	}
-	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, getenv("REDIS_PREFIX"))
+	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, cfg.RedisPrefix)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	return serveHTTP(ctx, deps{cfg: cfg, log: log, db: db, redis: rdb, metrics: ops.NewMetrics(db.Pool)}, stdout)
+	return serveHTTP(ctx, deps{cfg: cfg, sched: sched, log: log, db: db, redis: rdb, metrics: ops.NewMetrics(db.Pool)}, stdout)
 }
 
 func cmdMigrate(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -92,6 +98,10 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	}
 	cfg := config.Defaults()
 	if err := config.Optional(getenv, &cfg); err != nil {
+		return err
+	}
+	sched, err := readSchedules(cfg)
+	if err != nil {
 		return err
 	}
 	cfg.DatabaseURL = getenv("DATABASE_URL")
@@ -150,12 +160,12 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if _, err := db.Migrate(ctx, log); err != nil {
 		return err
 	}
-	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, getenv("REDIS_PREFIX"))
+	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, cfg.RedisPrefix)
 	if err != nil {
 		return err
 	}
 	defer rdb.Close()
-	d := deps{cfg: cfg, log: log, db: db, redis: rdb, metrics: ops.NewMetrics(db.Pool), dev: true}
+	d := deps{cfg: cfg, sched: sched, log: log, db: db, redis: rdb, metrics: ops.NewMetrics(db.Pool), dev: true}
 	if err := loadDemo(ctx, d, stdout); err != nil {
 		return err
 	}
