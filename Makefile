@@ -18,11 +18,14 @@ test:
 	script/services $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
-## fuzz: each fuzz target for FUZZTIME (seed corpus in survey/testdata/fuzz)
+## fuzz: each fuzz target for FUZZTIME (seed corpus in survey/testdata/fuzz).
+## Minimising a new input is capped (Go's default is 60 s): in a short run the
+## fuzzer would otherwise spend all its time shrinking its first find.
+FUZZMIN ?= 200x
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzMatch$$' -fuzztime=$(FUZZTIME) ./survey/
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./survey/
-	$(GO) test -run='^$$' -fuzz='^FuzzStep$$' -fuzztime=$(FUZZTIME) ./survey/
+	$(GO) test -run='^$$' -fuzz='^FuzzMatch$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMIN) ./survey/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMIN) ./survey/
+	$(GO) test -run='^$$' -fuzz='^FuzzStep$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMIN) ./survey/
 
 ## bench: print throughput and latency figures (real Postgres and Redis)
 ## - BenchmarkStep: one survey step (match + transition)
