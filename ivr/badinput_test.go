@@ -296,3 +296,37 @@ func TestRecordingDurationUnreadable(t *testing.T) {
 		t.Errorf("answers = %+v", got)
 	}
 }
+
+// Bug: words a caller said that matched no option were thrown away. What
+// someone says about being hurt must reach a person even when it is not
+// an answer to the menu: every key and every sentence is kept.
+func TestEverythingSaidIsKept(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	c := e.atQuestion1(t, member)
+	must(t, c.Speak("the staff shout at me and hurt me", 0.8))
+	expectHeard(t, c, "Sorry, I did not get that.")
+	must(t, c.Press("9"))
+	must(t, c.Press("2"))
+	expectHeard(t, c, "You said: OK.")
+	e.flush()
+	rows, err := e.db.Pool.Query(e.ctx, `SELECT stage, question_id, digits, speech, understood FROM call_inputs
+		WHERE call_sid = $1 ORDER BY created_at, dedupe_key`, c.Sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var stage, q, digits, speech string
+		var ok bool
+		if err := rows.Scan(&stage, &q, &digits, &speech, &ok); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s/%s/%s/%s/%v", stage, q, digits, speech, ok))
+	}
+	want := []string{"consent//1//true", "question/feel//the staff shout at me and hurt me/false",
+		"question/feel/9//false", "question/feel/2//true"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("call_inputs:\n got %q\nwant %q", got, want)
+	}
+}

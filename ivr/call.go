@@ -193,6 +193,15 @@ func (h *Handler) stepSurvey(ctx context.Context, c *call, st callState, in surv
 
 func (h *Handler) events(c *call, conv, key string, prev, next survey.Session, reply survey.Reply, in survey.Input) []store.Event {
 	var events []store.Event
+	if in.Digits != "" || in.Speech != "" {
+		// Everything pressed or said is kept, understood or not: a
+		// sentence the menu could not match may be the one that matters.
+		stuck := next.Stage == prev.Stage && next.Question == prev.Question && next.Tries > prev.Tries
+		missed := reply.Answer != nil && reply.Answer.NoAnswer
+		events = append(events, store.Event{Input: &store.CallInput{DedupeKey: key, ConversationID: conv, CallSid: c.sid,
+			Stage: string(prev.Stage), QuestionID: prev.Question, Digits: in.Digits, Speech: in.Speech,
+			Confidence: in.Confidence, Understood: !stuck && !missed}})
+	}
 	if a := reply.Answer; a != nil {
 		raw := a.Raw
 		if a.Recording != nil {

@@ -61,13 +61,28 @@ type ConversationEnded struct {
 
 // MessageLogged is a text received or sent.
 type MessageLogged struct {
-	DedupeKey      string `json:"dk"`
-	Direction      string `json:"d"` // in, out
-	MessageSid     string `json:"sid,omitempty"`
-	Person         Person `json:"p"`
-	ConversationID string `json:"cid,omitempty"`
-	Body           string `json:"b"`
-	Status         string `json:"st"`
+	DedupeKey      string   `json:"dk"`
+	Direction      string   `json:"d"` // in, out
+	MessageSid     string   `json:"sid,omitempty"`
+	Person         Person   `json:"p"`
+	ConversationID string   `json:"cid,omitempty"`
+	Body           string   `json:"b"`
+	Status         string   `json:"st"`
+	Media          []string `json:"m,omitempty"` // picture or voice-note addresses (MMS)
+}
+
+// CallInput is one thing a caller pressed or said at a <Gather>, kept
+// whether or not it matched the menu.
+type CallInput struct {
+	DedupeKey      string  `json:"dk"`
+	ConversationID string  `json:"cid"`
+	CallSid        string  `json:"cs"`
+	Stage          string  `json:"st"`
+	QuestionID     string  `json:"q,omitempty"`
+	Digits         string  `json:"d,omitempty"`
+	Speech         string  `json:"s,omitempty"`
+	Confidence     float64 `json:"c,omitempty"`
+	Understood     bool    `json:"u"`
 }
 
 // MessageStatus is a delivery status callback for a text we sent.
@@ -103,6 +118,7 @@ type Event struct {
 	Status       *MessageStatus       `json:"stat,omitempty"`
 	OptOut       *OptOut              `json:"opt,omitempty"`
 	Callback     *CallbackBooked      `json:"cb,omitempty"`
+	Input        *CallInput           `json:"in,omitempty"`
 }
 
 // Journal makes sure what Twilio delivered is never lost. Webhooks append
@@ -425,9 +441,23 @@ func applyEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO messages (dedupe_key, direction, message_sid, participant_id, conversation_id, body, status, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (dedupe_key) DO NOTHING`,
-			m.DedupeKey, m.Direction, nullable(m.MessageSid), pid, nullable(m.ConversationID), m.Body, m.Status, e.At)
+		media := m.Media
+		if media == nil {
+			media = []string{}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO messages (dedupe_key, direction, message_sid, participant_id, conversation_id, body, status, media, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (dedupe_key) DO NOTHING`,
+			m.DedupeKey, m.Direction, nullable(m.MessageSid), pid, nullable(m.ConversationID), m.Body, m.Status, media, e.At)
+		return err
+	case e.Input != nil:
+		in := e.Input
+		var conf *float64
+		if in.Speech != "" && in.Confidence > 0 {
+			conf = &in.Confidence
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO call_inputs (dedupe_key, conversation_id, call_sid, stage, question_id, digits, speech, confidence, understood, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (dedupe_key) DO NOTHING`,
+			in.DedupeKey, in.ConversationID, in.CallSid, in.Stage, in.QuestionID, in.Digits, in.Speech, conf, in.Understood, e.At)
 		return err
 	case e.Status != nil:
 		s := e.Status
