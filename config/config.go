@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nyaruka/phonenumbers"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -205,7 +206,7 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		c.QuietHours = v
 	}
 	if v := getenv("HYS_PHONE_REGION"); v != "" {
-		if !twoLetters.MatchString(v) {
+		if !twoLetters.MatchString(v) || !phonenumbers.GetSupportedRegions()[strings.ToUpper(v)] {
 			*p = append(*p, "HYS_PHONE_REGION does not look right: it should be a two-letter country code like GB.")
 		}
 		c.PhoneRegion = strings.ToUpper(v)
@@ -220,9 +221,15 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		}
 	}
 	if v := getenv("HYS_VOICE"); v != "" {
+		if !twilioVoice.MatchString(v) {
+			*p = append(*p, "HYS_VOICE does not look right: it should be one of Twilio's voices, like Polly.Amy or Google.en-GB-Standard-A.")
+		}
 		c.Voice = v
 	}
 	if v := getenv("HYS_VOICE_LANGUAGE"); v != "" {
+		if !languageTag.MatchString(v) {
+			*p = append(*p, "HYS_VOICE_LANGUAGE does not look right: it should be a language code like en-GB or cy-GB.")
+		}
 		c.VoiceLanguage = v
 	}
 	if v := getenv("HYS_GATHER_TIMEOUT"); v != "" {
@@ -298,6 +305,8 @@ var (
 	phoneNumber      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	messagingService = regexp.MustCompile(`^MG[0-9a-zA-Z]{32}$`)
 	twoLetters       = regexp.MustCompile(`^[A-Za-z]{2}$`)
+	twilioVoice      = regexp.MustCompile(`^(man|woman|alice|(Polly|Google)\.[A-Za-z0-9-]+)$`)
+	languageTag      = regexp.MustCompile(`^[a-zA-Z]{2,3}-[a-zA-Z0-9]{2,8}$`)
 )
 
 // minutesOf reads "21:00" (already matched) as minutes after midnight.

@@ -371,6 +371,8 @@ func TestOptionalSettingGoodValues(t *testing.T) {
 		{"HYS_REMINDER_AFTER", "90m", func(c config.Config) any { return c.ReminderAfter }, 90 * time.Minute},
 		{"HYS_REMINDER_AFTER", "off", func(c config.Config) any { return c.ReminderAfter }, time.Duration(0)},
 		{"HYS_REMINDER_AFTER", "OFF", func(c config.Config) any { return c.ReminderAfter }, time.Duration(0)},
+		{"HYS_VOICE", "Google.en-GB-Standard-A", func(c config.Config) any { return c.Voice }, "Google.en-GB-Standard-A"},
+		{"HYS_VOICE", "woman", func(c config.Config) any { return c.Voice }, "woman"},
 		{"HYS_VOICE", "Polly.Brian", func(c config.Config) any { return c.Voice }, "Polly.Brian"},
 		{"HYS_VOICE_LANGUAGE", "cy-GB", func(c config.Config) any { return c.VoiceLanguage }, "cy-GB"},
 		{"HYS_GATHER_TIMEOUT", "8s", func(c config.Config) any { return c.GatherTimeout }, 8 * time.Second},
@@ -474,6 +476,11 @@ func TestOptionalSettingBadValues(t *testing.T) {
 		{"VOICE_SESSION_TTL", "30s"},
 		{"HYS_REMINDER_AFTER", "1ns"},
 		{"HYS_QUIET_HOURS", "21:00-21:00"},
+		{"HYS_PHONE_REGION", "ZZ"},
+		{"HYS_VOICE", "Banana.Voice"},
+		{"HYS_VOICE", "Polly Amy"},
+		{"HYS_VOICE_LANGUAGE", "klingon"},
+		{"HYS_VOICE_LANGUAGE", "en"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

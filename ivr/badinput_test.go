@@ -68,6 +68,12 @@ func TestWithheldCallersNeverShareACall(t *testing.T) {
 		}
 		expectHeard(t, second, "Is that OK?")
 	}
+	// Each withheld call is a participant of its own.
+	e.flush()
+	if n := e.count(`SELECT count(DISTINCT participant_id) FROM conversations WHERE participant_id IN
+		(SELECT id FROM participants WHERE phone_masked = 'withheld')`); n != 6 {
+		t.Errorf("6 withheld calls were kept as %d participants", n)
+	}
 	// A real number still carries on.
 	c := e.atQuestion1(t, member)
 	must(t, c.Press("2"))

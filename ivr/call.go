@@ -78,7 +78,7 @@ func (h *Handler) begin(ctx context.Context, c *call, sv *survey.Survey, version
 	reply, sess := survey.Start(sv, survey.Voice, needs)
 	sess.Version = version
 	st := callState{Conv: c.sid, N: 1, Sess: sess}
-	h.record(ctx, store.Event{Conversation: &store.ConversationStarted{ID: c.sid, Person: h.person(c.from), SurveyID: sv.ID,
+	h.record(ctx, store.Event{Conversation: &store.ConversationStarted{ID: c.sid, Person: h.caller(c), SurveyID: sv.ID,
 		Version: version, Channel: "voice", CallSid: c.sid, Language: sess.Lang}})
 	h.rememberCall(ctx, c.sid, c.sid)
 	var els []twiml.Element
@@ -218,7 +218,7 @@ func (h *Handler) events(c *call, conv, key string, prev, next survey.Session, r
 	}
 	if reply.Handoff {
 		// One call back per conversation, however often 0 is pressed.
-		events = append(events, store.Event{Callback: &store.CallbackBooked{DedupeKey: conv + ":callback", Person: h.person(c.from),
+		events = append(events, store.Event{Callback: &store.CallbackBooked{DedupeKey: conv + ":callback", Person: h.caller(c),
 			ConversationID: conv, Channel: "voice", Reason: "Asked for a person during a call (" + describe(in) + ")."}})
 	}
 	switch {
@@ -290,7 +290,7 @@ func (h *Handler) stepPick(ctx context.Context, c *call, st callState, in survey
 		return h.pickMenu(nst, ""), nil
 	case chosen < 0 && in.Digits == "0":
 		key := c.sid + ":" + strconv.Itoa(st.N)
-		h.record(ctx, store.Event{Callback: &store.CallbackBooked{DedupeKey: key + ":callback", Person: h.person(c.from),
+		h.record(ctx, store.Event{Callback: &store.CallbackBooked{DedupeKey: key + ":callback", Person: h.caller(c),
 			Channel: "voice", Reason: "Asked for a person during a call, before choosing a survey."}})
 		return h.pickMenu(nst, h.phrase(nil, h.conf().Language, "voice-pick-help")), nil
 	case chosen < 0 && st.Tries < 2:
@@ -398,7 +398,7 @@ func (h *Handler) stepResume(ctx context.Context, c *call, st callState, in surv
 	case choice == "*":
 		return h.resumeOffer(sv, nst, ""), nil
 	case choice == "0":
-		h.record(ctx, store.Event{Callback: &store.CallbackBooked{DedupeKey: st.Conv + ":callback", Person: h.person(c.from),
+		h.record(ctx, store.Event{Callback: &store.CallbackBooked{DedupeKey: st.Conv + ":callback", Person: h.caller(c),
 			ConversationID: st.Conv, Channel: "voice", Reason: "Asked for a person during a call (pressed 0)."}})
 		return h.resumeOffer(sv, nst, h.phrase(sv, lang, "voice-pick-help")), nil
 	case choice == "" && st.Tries < 1:

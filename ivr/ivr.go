@@ -225,8 +225,14 @@ type call struct {
 	sid, from, to string
 }
 
-func (h *Handler) person(number string) store.Person {
-	return store.Person{Hash: h.Phones.Hash(number), Enc: h.Phones.Encrypt(number), Masked: store.Mask(number)}
+// caller is the participant a call belongs to. A caller whose number is
+// withheld is a participant of their own for this call only: strangers
+// must not share one record (and its needs, opt-outs and history).
+func (h *Handler) caller(c *call) store.Person {
+	if withheld(c.from) {
+		return store.Person{Hash: h.Phones.Hash("withheld:" + c.sid), Enc: h.Phones.Encrypt(c.from), Masked: "withheld"}
+	}
+	return store.Person{Hash: h.Phones.Hash(c.from), Enc: h.Phones.Encrypt(c.from), Masked: store.Mask(c.from)}
 }
 
 type stepFunc func(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error)

@@ -67,6 +67,34 @@ Usage:
 Run 'haveyoursay help' to see this again. The README lists every setting.
 `
 
+var commandHelp = map[string]string{
+	"serve": `Usage: haveyoursay serve
+
+Runs the server for Twilio's webhooks. Every setting comes from the
+environment: DATABASE_URL, REDIS_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
+PUBLIC_URL and HYS_SECRET_KEY are needed; the README lists the others.
+Run 'haveyoursay migrate' first after an upgrade.
+`,
+	"dev": `Usage: haveyoursay dev
+
+Runs everything on this machine with no set-up: a private PostgreSQL (data in
+.hys/, or DATABASE_URL), Redis in memory (or REDIS_URL), the demo survey and a
+pretend phone at http://localhost:8080/try. Nothing reaches a real phone.
+`,
+	"migrate": `Usage: haveyoursay migrate
+
+Brings the database named by DATABASE_URL up to date. It is safe to run again.
+`,
+}
+
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
 // run is the whole program: main only supplies the real environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -74,11 +102,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return usageError{}
 	}
 	switch args[0] {
-	case "serve":
-		return cmdServe(ctx, getenv, stdout, stderr)
-	case "dev":
-		return cmdDev(ctx, getenv, stdout, stderr)
-	case "migrate":
+	case "serve", "dev", "migrate":
+		// These take no arguments: settings come from the environment.
+		if len(args) > 1 {
+			if isHelp(args[1]) {
+				fmt.Fprint(stdout, commandHelp[args[0]])
+				return nil
+			}
+			fmt.Fprint(stderr, commandHelp[args[0]])
+			return usageError{fmt.Sprintf("haveyoursay %s takes no arguments (it was given %q): its settings come from the environment.", args[0], args[1])}
+		}
+		switch args[0] {
+		case "serve":
+			return cmdServe(ctx, getenv, stdout, stderr)
+		case "dev":
+			return cmdDev(ctx, getenv, stdout, stderr)
+		}
 		return cmdMigrate(ctx, getenv, stdout, stderr)
 	case "survey":
 		return cmdSurvey(ctx, args[1:], getenv, stdout, stderr)

@@ -219,11 +219,46 @@ func TestServeEndpoints(t *testing.T) {
 			}
 		}
 	}
+	// Someone opening a webhook in a browser, or a typo: a sentence.
+	for _, c := range []struct{ method, path, allow, says string }{
+		{http.MethodGet, "/twilio/sms", "POST", "It is for Twilio"},
+		{http.MethodDelete, "/healthz", "GET", "Use GET"},
+		{http.MethodGet, "/no-such-page", "", "There is nothing at this address."},
+	} {
+		req, _ := http.NewRequest(c.method, base+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := http.StatusMethodNotAllowed
+		if c.allow == "" {
+			want = http.StatusNotFound
+		}
+		if resp.StatusCode != want || !strings.Contains(string(body), c.says) || !strings.HasPrefix(resp.Header.Get("Allow"), c.allow) {
+			t.Errorf("%s %s = %d Allow %q: %s", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), body)
+		}
+	}
 }
 
 func TestUnknownCommand(t *testing.T) {
 	_, stderr, err := runOnce(t, []string{"frobnicate"}, nil)
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), `no command "frobnicate"`) || !strings.Contains(stderr, "Usage") {
 		t.Fatalf("err=%v stderr=%q", err, stderr)
+	}
+}
+
+// "dev --help" must explain itself, not start a database and a server.
+func TestServerCommandsExplainThemselves(t *testing.T) {
+	for _, cmd := range []string{"serve", "dev", "migrate"} {
+		out, _, err := runOnce(t, []string{cmd, "--help"}, map[string]string{})
+		if err != nil || !strings.Contains(out, "Usage: haveyoursay "+cmd) {
+			t.Errorf("%s --help: %v %q", cmd, err, out)
+		}
+		_, stderr, err := runOnce(t, []string{cmd, "now"}, map[string]string{})
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), "takes no arguments") || !strings.Contains(stderr, "Usage:") {
+			t.Errorf("%s now: %v %q", cmd, err, stderr)
+		}
 	}
 }

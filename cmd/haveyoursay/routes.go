@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,7 +153,36 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 	}.Readyz).Methods(http.MethodGet)
 	r.Handle("/metrics", d.metrics.Handler()).Methods(http.MethodGet)
 
+	r.MethodNotAllowedHandler = methodNotAllowed(r)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "There is nothing at this address.", http.StatusNotFound)
+	})
 	return r, cleanup, nil
+}
+
+// methodNotAllowed answers a request with the wrong method (a browser
+// opening a webhook address, say) with the methods that work and a
+// sentence.
+func methodNotAllowed(r *mux.Router) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			probe := req.Clone(req.Context())
+			probe.Method = m
+			var match mux.RouteMatch
+			if r.Match(probe, &match) && match.MatchErr == nil {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		msg := "This address does not answer " + req.Method + " requests."
+		if len(allowed) == 1 && allowed[0] == http.MethodPost {
+			msg += " It is for Twilio, which sends POST requests."
+		} else if len(allowed) > 0 {
+			msg += " Use " + strings.Join(allowed, " or ") + "."
+		}
+		http.Error(w, msg, http.StatusMethodNotAllowed)
+	})
 }
 
 // retryTranscriptions asks the transcription service again for recordings

@@ -131,8 +131,8 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	} else if msg := config.CheckRedisURL(cfg.RedisURL); msg != "" {
 		return errors.New(msg)
 	}
-	cfg.TwilioAccountSID = "AC00000000000000000000000000000dev"
-	cfg.TwilioAuthToken = "devtoken0000000000000000000000dev"
+	cfg.TwilioAccountSID = devAccountSID
+	cfg.TwilioAuthToken = devAuthToken
 	secret, err := devSecret(filepath.Join(dataDir, "secret-key"))
 	if err != nil {
 		return err

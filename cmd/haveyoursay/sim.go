@@ -22,7 +22,7 @@ import (
 // with no settings at all.
 const (
 	devAccountSID = "AC00000000000000000000000000000dev"
-	devAuthToken  = "devtoken0000000000000000000000dev"
+	devAuthToken  = "devtoken000000000000000000000dev" // 32 characters, like a real token
 )
 
 const simUsage = `Usage:

@@ -68,9 +68,9 @@ func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 	}
 	errs, warns := 0, 0
 	for _, name := range fs.Args() {
-		data, err := os.ReadFile(name)
+		data, err := readSurveyFile(name)
 		if err != nil {
-			fmt.Fprintf(stdout, "%s: error: cannot read the file: %v\n", name, errors.Unwrap(err))
+			fmt.Fprintf(stdout, "%s: error: %v\n", name, err)
 			errs++
 			continue
 		}
@@ -122,9 +122,9 @@ func cmdSurveyImport(ctx context.Context, args []string, getenv func(string) str
 	var files []file
 	bad := 0
 	for _, name := range args {
-		data, err := os.ReadFile(name)
+		data, err := readSurveyFile(name)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: error: cannot read the file: %v\n", name, errors.Unwrap(err))
+			fmt.Fprintf(stderr, "%s: error: %v\n", name, err)
 			bad++
 			continue
 		}
@@ -225,4 +225,32 @@ func cmdSurveyList(ctx context.Context, getenv func(string) string, stdout io.Wr
 func loadDemo(ctx context.Context, d deps, stdout io.Writer) error {
 	s := survey.Demo()
 	return importSurvey(ctx, d.db, s, "day-service.yaml", survey.DemoYAML, stdout)
+}
+
+// maxSurveyFile is far more than any survey needs (the demo is 2 kB).
+const maxSurveyFile = 1 << 20
+
+// readSurveyFile reads a survey file, refusing what cannot be one: a
+// folder, a device, or something over 1 MB.
+func readSurveyFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %v", errors.Unwrap(err))
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %v", errors.Unwrap(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, errors.New("this is not a file (a folder or a device?): name a survey file, like day-service.yaml")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSurveyFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %v", err)
+	}
+	if len(data) > maxSurveyFile {
+		return nil, errors.New("this file is too big to be a survey (over 1 MB): is it the right file?")
+	}
+	return data, nil
 }

@@ -39,6 +39,15 @@ func TestSurveyLint(t *testing.T) {
 	if _, _, err = runOnce(t, []string{"survey", "lint", "--strict", wordy}, nil); exitCode(err) != 1 {
 		t.Fatalf("--strict with warnings: exit %d, want 1", exitCode(err))
 	}
+	// Things that cannot be a survey are refused, without reading them all.
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, []byte(strings.Repeat("# a comment\n", 200000)), 0o644)
+	for file, says := range map[string]string{"/dev/zero": "this is not a file", dir: "this is not a file", big: "this file is too big to be a survey"} {
+		out, _, err = runOnce(t, []string{"survey", "lint", file}, nil)
+		if exitCode(err) != 1 || !strings.Contains(out, file+": error: "+says) {
+			t.Errorf("lint %s: exit %d, %q", file, exitCode(err), out)
+		}
+	}
 }
 
 func TestSurveyImportAndList(t *testing.T) {
