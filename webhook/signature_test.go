@@ -261,8 +261,25 @@ func TestVerifierCheck(t *testing.T) {
 	}
 	big := signedRequest(t, "secret", "https://hys.example.org/twilio/sms", "http://app/twilio/sms", f)
 	big.Body = io.NopCloser(strings.NewReader("Body=" + strings.Repeat("a", MaxBodyBytes)))
-	if err := v.Check(big); !errors.Is(err, ErrBadBody) {
-		t.Errorf("oversized body: %v", err)
+	bigErr := v.Check(big)
+	if !errors.Is(bigErr, ErrBadBody) || !errors.Is(bigErr, ErrTooLarge) {
+		t.Errorf("oversized body: %v", bigErr)
+	}
+	// Refuse says which, in a sentence.
+	for _, c := range []struct {
+		err  error
+		code int
+		says string
+	}{
+		{bigErr, 400, "too large"},
+		{fmt.Errorf("%w: x", ErrBadBody), 400, "could not be read as a form"},
+		{ErrBadSignature, 403, "not signed by Twilio with our auth token"},
+	} {
+		w := httptest.NewRecorder()
+		Refuse(w, c.err)
+		if w.Code != c.code || !strings.Contains(w.Body.String(), c.says) {
+			t.Errorf("Refuse(%v) = %d %q", c.err, w.Code, w.Body)
+		}
 	}
 
 	get := httptest.NewRequest("GET", "http://app/audio/x.wav?CallSid=CA1", nil)

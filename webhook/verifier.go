@@ -27,6 +27,8 @@ var (
 	// ErrBadBody: the body is too large or cannot be parsed, so the signature
 	// cannot be checked. Callers answer 400 (or 403: nothing is trusted).
 	ErrBadBody = errors.New("webhook: unreadable request body")
+	// ErrTooLarge (wrapped with ErrBadBody): the body is over MaxBodyBytes.
+	ErrTooLarge = errors.New("larger than Twilio ever sends")
 )
 
 // Verifier checks the signatures of incoming Twilio webhook requests.
@@ -71,7 +73,7 @@ func (v Verifier) Check(r *http.Request) error {
 			return fmt.Errorf("%w: %v", ErrBadBody, err)
 		}
 		if len(body) > MaxBodyBytes {
-			return fmt.Errorf("%w: larger than %d bytes", ErrBadBody, MaxBodyBytes)
+			return fmt.Errorf("%w: %w (%d bytes)", ErrBadBody, ErrTooLarge, MaxBodyBytes)
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
@@ -190,8 +192,12 @@ func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 // Refuse answers a request whose Check failed: 400 when the body could not
 // be read, 403 otherwise. Nothing else happens to the request.
 func Refuse(w http.ResponseWriter, err error) {
-	if errors.Is(err, ErrBadBody) {
-		http.Error(w, "The request body could not be read as a form.", http.StatusBadRequest)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		http.Error(w, fmt.Sprintf("The request is too large (over %d kB): Twilio never sends one this big, so it was ignored.", MaxBodyBytes>>10), http.StatusBadRequest)
+		return
+	case errors.Is(err, ErrBadBody):
+		http.Error(w, "The request body could not be read as a form (Twilio sends application/x-www-form-urlencoded), so it was ignored.", http.StatusBadRequest)
 		return
 	}
 	http.Error(w, "This request is not signed by Twilio with our auth token, so it was ignored.", http.StatusForbidden)
