@@ -16,6 +16,7 @@ import (
 // inbound is one text as Twilio delivered it.
 type inbound struct {
 	sid, from, to, body, optOutType string
+	media                           []string // picture and voice-note addresses (MMS)
 	person                          store.Person
 	hash                            string // hex phone hash for Redis keys
 }
@@ -50,6 +51,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 		to:         strings.TrimSpace(r.PostForm.Get("To")),
 		body:       storable(r.PostForm.Get("Body")),
 		optOutType: strings.ToUpper(r.PostForm.Get("OptOutType")),
+		media:      mediaURLs(r.PostForm),
 	}
 	if in.sid == "" || in.from == "" {
 		http.Error(w, "MessageSid and From are required: this does not look like a text from Twilio.", http.StatusBadRequest)
@@ -65,7 +67,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	turn, err := h.Redis.BeginTurn(ctx, store.TurnKeys{
 		Dedupe: h.Redis.Key("sms", "seen-sid", in.sid),
 		Lock:   h.Redis.Key("sms", "lock", in.hash),
-		Read:   []string{OptOutKey(h.Redis, in.hash), h.sessionKey(in.hash), h.lapsedKey(in.hash)},
+		Read:   []string{OptOutKey(h.Redis, in.hash), h.sessionKey(in.hash), h.lapsedKey(in.hash), h.finishedKey(in.hash)},
 	}, dedupeTTL, 10*time.Second, 3*time.Second)
 	if errors.Is(err, store.ErrBusy) {
 		h.failed("busy", err)
@@ -112,7 +114,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 // messageEvents records the inbound text and our replies.
 func messageEvents(in inbound, convID string, replies []string) []store.Event {
 	events := []store.Event{{Message: &store.MessageLogged{DedupeKey: in.sid, Direction: "in", MessageSid: in.sid,
-		Person: in.person, ConversationID: convID, Body: in.body, Status: "received"}}}
+		Person: in.person, ConversationID: convID, Body: in.body, Status: "received", Media: in.media}}}
 	for i, text := range replies {
 		if strings.TrimSpace(text) == "" {
 			continue
@@ -136,6 +138,10 @@ func (h *Handler) recordOnly(ctx context.Context, in inbound, convID string, rep
 func (h *Handler) sessionKey(hash string) string { return h.Redis.Key("sms", "session", hash) }
 func (h *Handler) lapsedKey(hash string) string  { return h.Redis.Key("sms", "lapsed", hash) }
 
+// finishedKey remembers, for SessionTTL, the survey a member has just
+// finished, so a "thanks!" afterwards is not invited to start again.
+func (h *Handler) finishedKey(hash string) string { return h.Redis.Key("sms", "finished", hash) }
+
 // OptOutKey is the Redis key that marks a number as opted out (a fast copy
 // of participants.opted_out_at).
 func OptOutKey(r *store.Redis, phoneHash string) string { return r.Key("optout", phoneHash) }
@@ -153,9 +159,23 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 	}
 	p.conv = sess.Conversation
 	word := keyword(in.body)
+	mediaOnly := len(in.media) > 0 && strings.TrimSpace(in.body) == ""
 	switch {
 	case in.optOutType == "STOP" || stopWords[word]:
-		h.stop(in, sess, found, p)
+		confirm := ""
+		if h.ConfirmStop {
+			confirm = fmt.Sprintf("You will not get any more texts from %s. Text START if you want them again.", h.Org.Name)
+		}
+		h.stop(in, sess, found, p, confirm)
+		return nil
+	case stopPhrase(in.body):
+		// Stop in other words: Twilio does not know about it, so we always
+		// confirm it ourselves (once: never again to someone opted out).
+		confirm := stopConfirm
+		if optedOut {
+			confirm = ""
+		}
+		h.stop(in, sess, found, p, confirm)
 		return nil
 	case in.optOutType == "START" || startWords[word] || (word == "YES" && optedOut):
 		h.start(in, p)
@@ -163,17 +183,25 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 	case optedOut:
 		// Rule 4: nobody who texted STOP is sent anything until START.
 		return nil
-	case in.optOutType == "HELP" || helpWords[word]:
+	case in.optOutType == "HELP" || helpWords[word] || (!found && helpPhrase(in.body)):
 		p.reply(h.helpText())
 		if found {
-			if sv, err := h.Catalog.Version(ctx, sess.Survey.SurveyID, sess.Survey.Version); err == nil {
-				again, _ := survey.Step(sv, sess.Survey, survey.Input{Text: "*"})
-				p.reply(again.Text())
-			}
+			p.reply(h.again(ctx, sess))
 		}
 		return nil
 	}
-	if sv, version, ok := h.Catalog.ByKeyword(word); ok && word != "" {
+	if mediaOnly && !(found && h.wordsWaiting(ctx, sess)) {
+		// We cannot read pictures or voice notes: say so kindly, then ask
+		// again. The message row keeps the media.
+		p.reply(mediaSorry)
+		if found {
+			p.reply(h.again(ctx, sess))
+		} else {
+			p.reply(h.whatToText())
+		}
+		return nil
+	}
+	if sv, version, ok := h.Catalog.ByKeyword(word); ok && word != "" && !(found && h.wordsWaiting(ctx, sess)) {
 		if found {
 			// A keyword in the middle of a survey starts it afresh; what
 			// was answered so far is kept as a partial response.
@@ -183,6 +211,10 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 	}
 	if found {
 		return h.step(ctx, in, sess, p)
+	}
+	if finished := turn.Values[3]; finished != nil {
+		p.reply(h.finishedText(*finished))
+		return nil
 	}
 	if sv, version, ok := h.Catalog.ByNumber(in.to); ok {
 		return h.begin(in, sv, version, p)
@@ -206,7 +238,44 @@ func (h *Handler) begin(in inbound, sv *survey.Survey, version int, p *plan) err
 	p.record(store.Event{Conversation: &store.ConversationStarted{ID: sess.Conversation, Person: in.person,
 		SurveyID: sv.ID, Version: version, Channel: "sms", Language: ss.Lang}})
 	p.reply(reply.Text())
+	p.forget(h.Redis, h.finishedKey(in.hash))
 	return h.keep(in, sess, reply.Done, p)
+}
+
+// wordsWaiting reports whether the member's survey is waiting for the
+// answer to a words question: then any text is the answer, even a
+// survey keyword.
+func (h *Handler) wordsWaiting(ctx context.Context, sess session) bool {
+	if sess.Survey.Stage != survey.StageQuestion {
+		return false
+	}
+	sv, err := h.Catalog.Version(ctx, sess.Survey.SurveyID, sess.Survey.Version)
+	if err != nil {
+		return false
+	}
+	q := sv.Question(sess.Survey.Question)
+	return q != nil && q.Answer == survey.Words
+}
+
+// again is the member's current question (or consent, or offer) asked
+// again, or "" when the survey cannot be loaded.
+func (h *Handler) again(ctx context.Context, sess session) string {
+	sv, err := h.Catalog.Version(ctx, sess.Survey.SurveyID, sess.Survey.Version)
+	if err != nil {
+		return ""
+	}
+	reply, _ := survey.Step(sv, sess.Survey, survey.Input{Text: "*"})
+	return reply.Text()
+}
+
+// finishedText answers a text that comes soon after a member finished a
+// survey ("thanks!"): kindly, without inviting them to start over.
+func (h *Handler) finishedText(surveyID string) string {
+	text := "Thank you. You have finished the survey."
+	if sv, _, ok := h.Catalog.Current(surveyID); ok && len(sv.Keywords) > 0 {
+		text += fmt.Sprintf(" Text %s if you want to answer it again.", strings.ToUpper(sv.Keywords[0]))
+	}
+	return text
 }
 
 // step passes the text to the survey engine.
@@ -216,10 +285,19 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 		return fmt.Errorf("loading survey %s version %d: %w", sess.Survey.SurveyID, sess.Survey.Version, err)
 	}
 	prev := sess.Survey
-	reply, next := survey.Step(sv, prev, survey.Input{Text: in.body})
+	text := in.body
+	media := strings.TrimSpace(in.body) == "" && len(in.media) > 0
+	if media {
+		// Only reached at a words question: the addresses are the answer.
+		text = strings.Join(in.media, " ")
+	}
+	reply, next := survey.Step(sv, prev, survey.Input{Text: text})
 	sess.Survey = next
 	conv := sess.Conversation
 	if a := reply.Answer; a != nil {
+		if media && a.Raw == text && !a.Skipped && !a.NoAnswer {
+			a.Via = "media"
+		}
 		p.record(store.Event{Answer: &store.AnswerGiven{ConversationID: conv, QuestionID: a.QuestionID,
 			Value: a.Value, Raw: a.Raw, Via: a.Via, NoAnswer: a.NoAnswer, Skipped: a.Skipped, Themes: a.Themes,
 			DedupeKey: in.sid + ":answer"}})
@@ -239,6 +317,9 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "refused"}})
 	case reply.Done:
 		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "completed"}})
+		// Remember for a while that they finished, so a "thanks!" is
+		// thanked rather than invited to start over.
+		p.write(store.Write{Key: h.finishedKey(in.hash), Value: sess.Survey.SurveyID, TTL: h.SessionTTL})
 	}
 	p.reply(reply.Text())
 	return h.keep(in, sess, reply.Done, p)
@@ -270,16 +351,17 @@ func (h *Handler) keep(in inbound, sess session, done bool, p *plan) error {
 	return nil
 }
 
-// stop records an opt-out and ends any conversation.
-func (h *Handler) stop(in inbound, sess session, found bool, p *plan) {
+// stop records an opt-out and ends any conversation; confirm ("" for
+// none) is the reply.
+func (h *Handler) stop(in inbound, sess session, found bool, p *plan, confirm string) {
 	p.record(store.Event{OptOut: &store.OptOut{Person: in.person, Out: true}})
 	if found {
 		p.record(store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}})
 	}
 	p.write(store.Write{Key: OptOutKey(h.Redis, in.hash), Value: 1})
-	p.forget(h.Redis, h.sessionKey(in.hash), h.lapsedKey(in.hash))
-	if h.ConfirmStop {
-		p.reply(fmt.Sprintf("You will not get any more texts from %s. Text START if you want them again.", h.Org.Name))
+	p.forget(h.Redis, h.sessionKey(in.hash), h.lapsedKey(in.hash), h.finishedKey(in.hash))
+	if confirm != "" {
+		p.reply(confirm)
 	}
 }
 

@@ -168,8 +168,8 @@ func TestWholeConversation(t *testing.T) {
 	if n := f.count(t, "SELECT count(*) FROM participants WHERE position('7700900001' in encode(phone_enc, 'escape')) > 0"); n != 0 {
 		t.Fatal("the phone number is stored in clear")
 	}
-	// After the end, a new text gets the list of what to text.
-	mustContain(t, f.text(t, member, "hello"), "text DAYS")
+	// After the end, a new text is told kindly that the survey is finished.
+	mustContain(t, f.text(t, member, "hello"), "You have finished the survey", "Text DAYS")
 }
 
 func TestConsentRefused(t *testing.T) {
@@ -592,4 +592,210 @@ func TestLanguageChosenIsKept(t *testing.T) {
 		WHERE c.survey_id = 'clubs' AND c.language = 'cy' AND p.language = 'cy'`); n != 1 {
 		t.Errorf("%d conversations kept the language chosen, want 1", n)
 	}
+}
+
+// A short text asking to stop in other words opts out exactly like STOP,
+// and we confirm it ourselves (Twilio does not know about it).
+func TestStopInOtherWords(t *testing.T) {
+	f := newFixture(t)
+	phrases := []string{"please stop texting me", "stop please", "Stop it", "I want to stop", "no more texts please",
+		"Unsubscribe me now!", "don't text me"}
+	for i, body := range phrases {
+		from := fmt.Sprintf("+4477009003%02d", i)
+		f.text(t, from, "DAYS")
+		f.text(t, from, "yes")
+		reply := f.text(t, from, body)
+		mustContain(t, reply, "We will not text you again", "Text START")
+		for _, after := range []string{"DAYS", "1", "hello", "HELP", "stop please"} {
+			if got := f.text(t, from, after); got != "" {
+				t.Fatalf("after %q, %q was answered with %q", body, after, got)
+			}
+		}
+	}
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM participants WHERE opted_out_at IS NOT NULL"); n != len(phrases) {
+		t.Fatalf("opted-out participants = %d, want %d", n, len(phrases))
+	}
+	if n := f.count(t, "SELECT count(*) FROM conversations WHERE status = 'partial'"); n != len(phrases) {
+		t.Fatalf("partial conversations = %d, want %d", n, len(phrases))
+	}
+	// START brings them back.
+	f.text(t, "+447700900300", "START")
+	mustContain(t, f.text(t, "+447700900300", "DAYS"), "Is that OK?")
+
+	// Our confirmation goes whatever HYS_SMS_CONFIRM_STOP says.
+	g := newFixture(t, func(h *sms.Handler) { h.ConfirmStop = true })
+	mustContain(t, g.text(t, member, "stop texting me please"), "We will not text you again")
+
+	// A sentence that only mentions stopping is not an opt-out.
+	mustContain(t, f.text(t, member, "I don't want to stop"), "Hello from "+orgName)
+	f.text(t, member, "DAYS")
+	f.text(t, member, "yes")
+	f.text(t, member, "3")
+	sentence := "the bus does not stop near my house"
+	mustContain(t, f.text(t, member, sentence), "Thank you for telling us", "How kind are the staff")
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM answers WHERE question_id = 'better' AND raw = $1", sentence); n != 1 {
+		t.Fatalf("the sentence with stop in it was not kept as the answer (%d)", n)
+	}
+	// In a words question the short form still stops.
+	f.text(t, "+447700900399", "DAYS")
+	f.text(t, "+447700900399", "yes")
+	f.text(t, "+447700900399", "3")
+	mustContain(t, f.text(t, "+447700900399", "stop it please"), "We will not text you again")
+}
+
+// During a words question the text is the answer, even when it is a
+// survey keyword.
+func TestKeywordAsWordsAnswer(t *testing.T) {
+	f := newFixture(t)
+	f.text(t, member, "DAYS")
+	f.text(t, member, "yes")
+	mustContain(t, f.text(t, member, "3"), "own words")
+	mustContain(t, f.text(t, member, "Days."), "Thank you for telling us", "How kind are the staff")
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM answers WHERE question_id = 'better' AND raw = 'Days.' AND value = 'Days.'"); n != 1 {
+		t.Fatalf("the answer \"Days.\" was not kept (%d)", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM conversations"); n != 1 {
+		t.Fatalf("conversations = %d: the survey started again", n)
+	}
+	// At any other question a keyword still starts the survey again.
+	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
+	f.text(t, member, "yes")
+	f.text(t, member, "3")
+	// HELP during a words question is still HELP.
+	mustContain(t, f.text(t, member, "HELP"), orgPhone, "own words")
+}
+
+// mms sends a picture or voice-note text and returns the replies.
+func (f *fixture) mms(t *testing.T, from, body string, media ...string) string {
+	t.Helper()
+	form := f.sim.InboundSMSForm(phonesim.NewSID("SM"), from, ours, body)
+	form.Set("NumMedia", fmt.Sprint(len(media)))
+	for i, u := range media {
+		form.Set(fmt.Sprintf("MediaUrl%d", i), u)
+		form.Set(fmt.Sprintf("MediaContentType%d", i), "image/jpeg")
+	}
+	res, err := f.sim.PostForm(context.Background(), "/twilio/sms", form)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("MMS: %v %v", res, err)
+	}
+	if err := phonesim.CheckMessagingTwiML(res.Body); err != nil {
+		t.Fatalf("invalid TwiML: %v\n%s", err, res.Body)
+	}
+	var doc struct {
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.Unmarshal(res.Body, &doc); err != nil {
+		t.Fatalf("reply %s: %v", res.Body, err)
+	}
+	return strings.Join(doc.Messages, "\n")
+}
+
+func TestPicturesAndVoiceNotes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	pic := "https://api.twilio.com/2010-04-01/Accounts/" + account + "/Messages/MM1/Media/ME1"
+	voice := "https://api.twilio.com/2010-04-01/Accounts/" + account + "/Messages/MM2/Media/ME2"
+	// No survey running: a kind word and the keywords.
+	mustContain(t, f.mms(t, member, "", pic), "cannot look at pictures or listen to voice notes", "text DAYS")
+	f.text(t, member, "DAYS")
+	// At consent and at a choice question: the question again.
+	mustContain(t, f.mms(t, member, "", pic), "cannot look at pictures", "Is that OK?")
+	f.text(t, member, "yes")
+	mustContain(t, f.mms(t, member, " ", pic), "cannot look at pictures", "How do you feel")
+	mustContain(t, f.text(t, member, "3"), "own words")
+	// At a words question the media is the answer.
+	mustContain(t, f.mms(t, member, "", voice, pic), "Thank you for telling us", "How kind are the staff")
+	// Words with a picture are an answer as usual; the picture is kept.
+	mustContain(t, f.mms(t, member, "5", pic), "You said: 5")
+	// Only http(s) addresses, at most 10, each at most 2048 bytes.
+	long := "https://example.org/" + strings.Repeat("a", 3000)
+	many := []string{"ftp://example.org/x", "javascript:alert(1)", long}
+	for i := range 12 {
+		many = append(many, fmt.Sprintf("http://example.org/%d", i))
+	}
+	f.mms(t, member, "2", many...)
+	f.flush(t)
+
+	var raw, value, via string
+	f.db.Pool.QueryRow(ctx, "SELECT raw, value, via FROM answers WHERE question_id = 'better'").Scan(&raw, &value, &via)
+	if want := voice + " " + pic; raw != want || value != want || via != "media" {
+		t.Fatalf("media answer raw=%q value=%q via=%q, want %q via media", raw, value, via, want)
+	}
+	if n := f.count(t, "SELECT count(*) FROM messages WHERE direction = 'in' AND media = ARRAY[$1, $2]", voice, pic); n != 1 {
+		t.Fatalf("the voice note's message row does not keep its media (%d)", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM messages WHERE direction = 'in' AND body = '5' AND media = ARRAY[$1]", pic); n != 1 {
+		t.Fatalf("a picture sent with words was not kept (%d)", n)
+	}
+	if n := f.count(t, "SELECT count(*) FROM messages WHERE direction = 'in' AND cardinality(media) = 1"); n != 4 {
+		t.Fatalf("messages with one picture = %d, want 4", n)
+	}
+	var media []string
+	f.db.Pool.QueryRow(ctx, "SELECT media FROM messages WHERE direction = 'in' AND body = '2'").Scan(&media)
+	if len(media) != 10 || len(media[0]) != 2048 || !strings.HasPrefix(media[0], "https://example.org/aaa") || media[1] != "http://example.org/0" {
+		t.Fatalf("media kept: %d addresses, first %d bytes: %.40q", len(media), len(media[0]), media)
+	}
+	if n := f.count(t, "SELECT count(*) FROM conversations WHERE status = 'completed'"); n != 1 {
+		t.Fatalf("completed conversations = %d", n)
+	}
+}
+
+// HELP in a few more words, outside a survey, gets the HELP answer.
+func TestHelpInOtherWords(t *testing.T) {
+	f := newFixture(t)
+	for _, body := range []string{"HELP ME", "help please", "Help!", "info please?", "help me please!"} {
+		reply := f.text(t, member, body)
+		mustContain(t, reply, orgName+".", orgPhone, "DAYS", "STOP")
+		if strings.Contains(reply, "Hello from") {
+			t.Fatalf("%q got the greeting: %q", body, reply)
+		}
+	}
+}
+
+// A text just after finishing a survey is thanked, not invited to start over.
+func TestTextAfterFinishing(t *testing.T) {
+	f := newFixture(t, func(h *sms.Handler) { h.SessionTTL = 2 * time.Second })
+	finish := func() {
+		t.Helper()
+		for _, body := range []string{"DAYS", "yes", "1", "4"} {
+			f.text(t, member, body)
+		}
+		mustContain(t, f.text(t, member, "2"), "Thank you")
+	}
+	finish()
+	for _, body := range []string{"thanks!", "2", "ok"} {
+		reply := f.text(t, member, body)
+		mustContain(t, reply, "Thank you. You have finished the survey. Text DAYS if you want to answer it again.")
+		if strings.Contains(reply, "Hello from") {
+			t.Fatalf("%q got the greeting: %q", body, reply)
+		}
+	}
+	// Keywords and HELP work as before.
+	mustContain(t, f.text(t, member, "help me"), orgPhone)
+	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
+	// Starting again forgets that they had finished.
+	mustContain(t, f.text(t, member, "no"), "")
+	f.flush(t)
+	if n := f.count(t, "SELECT count(*) FROM conversations WHERE status = 'refused'"); n != 1 {
+		t.Fatalf("refused conversations = %d", n)
+	}
+	if reply := f.text(t, member, "thanks"); strings.Contains(reply, "finished the survey") {
+		t.Fatalf("after refusing, %q", reply)
+	}
+	// STOP still stops.
+	finish()
+	if reply := f.text(t, member, "STOP"); reply != "" {
+		t.Fatalf("STOP answered %q", reply)
+	}
+	f.text(t, member, "START")
+	if reply := f.text(t, member, "thanks"); strings.Contains(reply, "finished the survey") {
+		t.Fatalf("after STOP and START, %q", reply)
+	}
+	// After the session time it is forgotten.
+	finish()
+	time.Sleep(2500 * time.Millisecond)
+	mustContain(t, f.text(t, member, "thanks"), "Hello from "+orgName)
 }

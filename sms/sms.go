@@ -9,6 +9,9 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -69,6 +72,158 @@ var stopWords = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": tr
 var startWords = map[string]bool{"START": true, "UNSTOP": true}
 
 var helpWords = map[string]bool{"HELP": true, "INFO": true}
+
+// Replies that are not part of a survey. Each is read by a member with a
+// learning disability: short, plain, kind, GSM-7 only.
+const (
+	stopConfirm = "OK. We will not text you again. Text START if you change your mind."
+	mediaSorry  = "Sorry, we cannot look at pictures or listen to voice notes here. Please send words."
+)
+
+// maxPhraseWords is the longest text read as "stop" or "help" in other
+// words; anything longer is a sentence (an answer, perhaps), not a command.
+const maxPhraseWords = 6
+
+// stopFamily are the words that ask to stop, in a short text.
+var stopFamily = map[string]bool{"stop": true, "stopall": true, "unsubscribe": true, "unsub": true, "cancel": true,
+	"quit": true, "end": true, "optout": true, "revoke": true}
+
+// textWords name our texts ("no more texts", "don't text me").
+var textWords = map[string]bool{"text": true, "texts": true, "texting": true, "txt": true, "txts": true, "sms": true,
+	"message": true, "messages": true, "messaging": true, "msg": true, "msgs": true}
+
+// negators turn "stop" round: "I don't want to stop".
+var negators = map[string]bool{"don't": true, "dont": true, "not": true, "never": true}
+
+// stopFiller are the only other words a short "stop" text may have.
+var stopFiller = map[string]bool{"please": true, "pls": true, "plz": true, "me": true, "my": true, "now": true,
+	"it": true, "just": true, "i": true, "i'm": true, "im": true, "want": true, "wanna": true, "to": true,
+	"you": true, "thanks": true, "thank": true, "thx": true, "no": true, "more": true, "do": true, "all": true,
+	"this": true, "them": true, "these": true, "any": true, "anymore": true, "send": true, "sending": true,
+	"can": true, "could": true, "would": true, "like": true, "ok": true, "okay": true, "sorry": true, "from": true,
+	"us": true, "your": true, "again": true, "right": true, "away": true, "x": true}
+
+// phraseWords splits a short text into lower-case words (apostrophes kept
+// inside words, other punctuation dropped). ok is false for a text too long
+// to be a command.
+func phraseWords(body string) (words []string, ok bool) {
+	if len(body) > 200 {
+		return nil, false
+	}
+	body = strings.ToLower(strings.NewReplacer("\u2019", "'", "\u2018", "'", "`", "'").Replace(body))
+	for _, w := range strings.FieldsFunc(body, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
+	}) {
+		if w = strings.Trim(w, "'"); w != "" {
+			words = append(words, w)
+		}
+	}
+	// "opt out", "opt-out"
+	for i := 0; i+1 < len(words); i++ {
+		if words[i] == "opt" && words[i+1] == "out" {
+			words = append(append(words[:i:i], "optout"), words[i+2:]...)
+		}
+	}
+	return words, len(words) > 0 && len(words) <= maxPhraseWords
+}
+
+// stopPhrase reports whether a text asks to stop in a few words ("please
+// stop texting me", "I want to stop", "no more texts please"): a short
+// text of a stop word and filler only. A longer sentence that mentions
+// stopping ("the bus does not stop near my house") is not one, nor is "I
+// don't want to stop".
+func stopPhrase(body string) bool {
+	words, ok := phraseWords(body)
+	if !ok {
+		return false
+	}
+	signal := false
+	for i, w := range words {
+		switch {
+		case stopFamily[w]:
+			if !negated(words, i) {
+				signal = true
+			}
+		case textWords[w]:
+			// "no more texts", "don't text me"
+			if i > 0 && (negators[words[i-1]] || slices.Contains(words[:i], "more") && slices.Contains(words[:i], "no")) {
+				signal = true
+			}
+		case stopFiller[w], negators[w]:
+		default:
+			return false
+		}
+	}
+	return signal
+}
+
+// negated reports whether the stop word at i is turned round: "don't
+// stop", "I don't want to stop", "do not wanna stop".
+func negated(words []string, i int) bool {
+	before := func(k int) string {
+		if k < 0 {
+			return ""
+		}
+		return words[k]
+	}
+	want := func(w string) bool { return w == "want" || w == "wanna" || w == "like" }
+	switch {
+	case negators[before(i-1)]:
+		return true
+	case want(before(i-1)) && negators[before(i-2)]:
+		return true
+	case before(i-1) == "to" && want(before(i-2)) && negators[before(i-3)]:
+		return true
+	}
+	return false
+}
+
+// helpPhrase reports whether a text is HELP or INFO in a few words: "HELP
+// ME", "help please", "Help!".
+func helpPhrase(body string) bool {
+	words, ok := phraseWords(body)
+	if !ok || !helpWords[strings.ToUpper(words[0])] {
+		return false
+	}
+	for _, w := range words[1:] {
+		switch w {
+		case "me", "please", "pls", "plz", "now", "us":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// maxMedia and maxMediaURL bound the picture and voice-note addresses kept
+// for one text (Twilio sends at most 10).
+const (
+	maxMedia    = 10
+	maxMediaURL = 2048
+)
+
+// mediaURLs returns the http(s) addresses of the pictures and voice notes
+// in an inbound MMS (MediaUrl0, MediaUrl1...), at most maxMedia, each cut
+// to maxMediaURL bytes.
+func mediaURLs(form url.Values) []string {
+	var out []string
+	for i := 0; i < 100 && len(out) < maxMedia; i++ {
+		raw := strings.TrimSpace(form.Get("MediaUrl" + strconv.Itoa(i)))
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) || u.Host == "" {
+			continue
+		}
+		raw = storable(raw)
+		if len(raw) > maxMediaURL {
+			raw = strings.ToValidUTF8(raw[:maxMediaURL], "")
+		}
+		out = append(out, raw)
+	}
+	return out
+}
 
 // keyword returns the message as one upper-case word, or "" when it is not
 // a single word.
