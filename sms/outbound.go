@@ -12,6 +12,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -91,6 +93,12 @@ type Sender struct {
 	SenderDeps
 	cfg    SenderConfig
 	client *river.Client[pgx.Tx]
+
+	// accountBad is closed the first time Twilio refuses our account;
+	// accountErr is that refusal.
+	accountBad  chan struct{}
+	accountOnce sync.Once
+	accountErr  atomic.Pointer[SendError]
 }
 
 // NewSender makes a Sender. Call Start to send (the send command and the
@@ -130,7 +138,7 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 	if cfg.Org.Name == "" {
 		cfg.Org.Name = "Have Your Say"
 	}
-	s := &Sender{SenderDeps: d, cfg: cfg}
+	s := &Sender{SenderDeps: d, cfg: cfg, accountBad: make(chan struct{})}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &sendWorker{s: s})
 	river.AddWorker(workers, &reminderScanWorker{s: s})
@@ -186,6 +194,22 @@ func (s *Sender) Stop(ctx context.Context) error { return s.client.Stop(ctx) }
 // Config returns the configuration with defaults filled in.
 func (s *Sender) Config() SenderConfig { return s.cfg }
 
+// AccountProblem returns a channel that is closed the first time Twilio
+// refuses this process's account details (a wrong auth token, a suspended
+// account). The texts stay queued; AccountError says what Twilio refused.
+func (s *Sender) AccountProblem() <-chan struct{} { return s.accountBad }
+
+// AccountError is the first refusal of our account by Twilio in this
+// process, or nil. Its Reason is a sentence for staff.
+func (s *Sender) AccountError() *SendError { return s.accountErr.Load() }
+
+func (s *Sender) noteAccountProblem(se *SendError) {
+	s.accountOnce.Do(func() {
+		s.accountErr.Store(se)
+		close(s.accountBad)
+	})
+}
+
 // Recipient is one number to invite, in E.164, with its line in the list.
 type Recipient struct {
 	Number string
@@ -214,6 +238,10 @@ type InviteResult struct {
 	Sender  string
 	Added   int // new in this batch
 	Already int // already in the batch from an earlier run: not texted again
+	// Resumed counts those of Already that an earlier run left still to be
+	// texted (Twilio refused our account, the command was stopped): they
+	// are sent now.
+	Resumed int
 	// NotBefore is when quiet hours end, if they have started.
 	NotBefore time.Time
 }
@@ -261,12 +289,69 @@ func (s *Sender) Invite(ctx context.Context, inv Invitation) (InviteResult, erro
 	b := store.OutboundBatch{ID: res.Batch, Kind: "invite", SurveyID: sv.ID, SurveyVersion: version,
 		Sender: res.Sender, AnyTime: inv.AnyTime, NotBefore: res.NotBefore}
 	err := pgx.BeginFunc(ctx, s.DB.Pool, func(tx pgx.Tx) error {
+		resumed, err := s.resume(ctx, tx, res.Batch)
+		if err != nil {
+			return err
+		}
 		n, err := s.queue(ctx, tx, b, people)
-		res.Added = n
+		res.Added, res.Resumed = n, resumed
 		return err
 	})
 	res.Already = len(people) - res.Added
 	return res, err
+}
+
+// resume makes the texts of a batch that an earlier run left pending go
+// now: their jobs may be waiting out a long back-off (after Twilio refused
+// our account), and a job River gave up on is made again. Texts waiting for
+// quiet hours to end keep waiting. It returns how many texts are pending.
+func (s *Sender) resume(ctx context.Context, tx pgx.Tx, batch string) (int, error) {
+	rows, err := tx.Query(ctx, `SELECT o.id, coalesce(o.not_before > now(), false), j.id, coalesce(j.state::text, '')
+		FROM outbound o
+		LEFT JOIN river_job j ON j.kind = $2 AND (j.args->>'id')::bigint = o.id
+			AND j.state NOT IN ('completed', 'cancelled', 'discarded')
+		WHERE o.batch_id = $1 AND o.status = 'pending'
+		ORDER BY o.id`, batch, sendArgs{}.Kind())
+	if err != nil {
+		return 0, err
+	}
+	type pending struct {
+		row   int64
+		later bool
+		job   *int64
+		state string
+	}
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending, error) {
+		var p pending
+		err := r.Scan(&p.row, &p.later, &p.job, &p.state)
+		return p, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	seen := map[int64]bool{}
+	var lost []river.InsertManyParams
+	for _, p := range ps {
+		if seen[p.row] {
+			continue
+		}
+		seen[p.row] = true
+		switch {
+		case p.job == nil:
+			lost = append(lost, river.InsertManyParams{Args: sendArgs{ID: p.row},
+				InsertOpts: &river.InsertOpts{MaxAttempts: s.cfg.MaxAttempts}})
+		case !p.later && (p.state == "scheduled" || p.state == "retryable"):
+			if _, err := s.client.JobRetryTx(ctx, tx, *p.job); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if len(lost) > 0 {
+		if _, err := s.client.InsertManyTx(ctx, tx, lost); err != nil {
+			return 0, err
+		}
+	}
+	return len(seen), nil
 }
 
 func e164(n string) bool {
@@ -360,7 +445,8 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
 		dctx, cancel := detach(ctx)
 		defer cancel()
 		if o, gerr := w.s.DB.GetOutbound(dctx, job.Args.ID); gerr == nil {
-			status, reason := store.OutFailed, "Something went wrong on our side every time we tried: "+err.Error()
+			w.s.Log.Error("giving up on a text", "outbound", job.Args.ID, "err", err)
+			status, reason := store.OutFailed, "Something went wrong on our side every time we tried (the server's log says what)."
 			if o.Status == store.OutSending {
 				status, reason = store.OutUnknown, "We could not tell if this text was sent, so we did not send it again."
 			}
@@ -373,10 +459,14 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[sendArgs]) error {
 // NextRetry backs off after Twilio was busy or down: RetryAfter, doubling,
 // at most 30 minutes, with some jitter so a batch does not retry in step.
 func (w *sendWorker) NextRetry(job *river.Job[sendArgs]) time.Time {
-	d := w.s.cfg.RetryAfter << min(max(job.Attempt-1, 0), 16)
+	return time.Now().Add(w.s.backoff(job.Attempt))
+}
+
+// backoff is how long to wait after the attempt-th try failed.
+func (s *Sender) backoff(attempt int) time.Duration {
+	d := s.cfg.RetryAfter << min(max(attempt-1, 0), 16)
 	d = min(d, 30*time.Minute)
-	d += time.Duration(rand.Int64N(int64(d)/5 + 1))
-	return time.Now().Add(d)
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }
 
 // sendJob is one text being sent.
@@ -628,9 +718,20 @@ func (s *Sender) deliver(ctx context.Context, j *sendJob, last bool) error {
 			return errors.Join(se, err)
 		}
 		return se
+	case AccountProblem:
+		// Our problem, not the member's: the text stays queued, tried
+		// again after a back-off for as long as it takes (a snooze never
+		// uses up the job's attempts), and sent at once when the list is
+		// run again.
+		s.forgetSession(ctx, j, invite)
+		if err := s.DB.OutboundRetry(ctx, j.o.ID, se.Reason(), se.Code); err != nil {
+			return errors.Join(se, err)
+		}
+		s.noteAccountProblem(se)
+		return river.JobSnooze(s.backoff(j.o.Attempts + 1))
 	case Rejected:
 		s.forgetSession(ctx, j, invite)
-		return s.finish(ctx, j.o.ID, store.OutFailed, "Twilio said: "+se.Err.Error(), se.Code, invite)
+		return s.finish(ctx, j.o.ID, store.OutFailed, se.Reason(), se.Code, invite)
 	default:
 		// The member may have the text: keep the conversation for their reply.
 		return s.finish(ctx, j.o.ID, store.OutUnknown,

@@ -23,6 +23,9 @@ type BadLine struct {
 }
 
 func (b BadLine) String() string {
+	if b.Reason == unclosedQuote {
+		return fmt.Sprintf("line %d: %s", b.Line, b.Reason)
+	}
 	if b.Text == "" {
 		return fmt.Sprintf("line %d %s", b.Line, b.Reason)
 	}
@@ -34,7 +37,13 @@ type List struct {
 	People  []Recipient
 	Bad     []BadLine
 	Repeats []BadLine // the same number again: texted once
+	// Broken are lines that cannot be read as CSV at all (a quote mark that
+	// is not closed); the lines after them are read on their own.
+	Broken []BadLine
 }
+
+// unclosedQuote is the reason for a line whose quoted cell never ends.
+const unclosedQuote = `this line has a quote mark (") that is not closed`
 
 // phoneHeaders are the column names that hold the numbers.
 var phoneHeaders = []string{"phone", "number", "mobile", "phone number", "mobile number", "telephone", "tel", "mobile phone"}
@@ -51,58 +60,126 @@ func ReadList(r io.Reader, region string) (List, error) {
 		return List{}, err
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a byte order mark from Excel
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.TrimLeadingSpace = true
-	cr.ReuseRecord = false
+	// lineStart[i] is where line i+1 starts.
+	lineStart := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			lineStart = append(lineStart, i+1)
+		}
+	}
 	var list List
 	col := -1
 	first := true
 	seen := map[string]int{}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return list, fmt.Errorf("the file is not a CSV file we can read: %w", err)
-		}
-		line, _ := cr.FieldPos(0)
-		if first {
-			first = false
-			col = headerColumn(rec)
-			if col >= 0 {
+	// A quoted cell whose closing quote is missing swallows the lines after
+	// it; such a line is reported and reading starts again on the next line.
+	from := 0 // lines before the part being read
+readPart:
+	for from < len(lineStart) {
+		part := data[lineStart[from]:]
+		cr := csv.NewReader(bytes.NewReader(part))
+		cr.FieldsPerRecord = -1
+		cr.LazyQuotes = true
+		cr.TrimLeadingSpace = true
+		cr.ReuseRecord = false
+		for {
+			start := cr.InputOffset()
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				break readPart
+			}
+			if err != nil {
+				return list, fmt.Errorf("the file is not a CSV file we can read: %w", err)
+			}
+			rel, _ := cr.FieldPos(0)
+			line := from + rel
+			// A cell over several lines is fine in a column of notes, not
+			// where the number should be; and a quote still open at the end
+			// of the file was never closed.
+			spill := multiline(rec) && (first || col >= len(rec) || strings.ContainsAny(rec[col], "\r\n") ||
+				strings.TrimSpace(rec[col]) == "")
+			if spill || (cr.InputOffset() == int64(len(part)) && openQuote(part[start:])) {
+				list.Broken = append(list.Broken, BadLine{Line: line, Reason: unclosedQuote})
+				from = line
+				continue readPart
+			}
+			if first {
+				first = false
+				col = headerColumn(rec)
+				if col >= 0 {
+					continue
+				}
+				if len(rec) > 1 {
+					return list, errors.New("the file has several columns, but none is called phone, number or mobile: add that heading above the numbers")
+				}
+				col = 0
+				if !hasDigit(rec[0]) { // a heading we do not know, like "Contact"
+					continue
+				}
+			}
+			if col >= len(rec) || strings.TrimSpace(rec[col]) == "" {
+				if !blank(rec) {
+					list.Bad = append(list.Bad, BadLine{Line: line, Reason: "has no number"})
+				}
 				continue
 			}
-			if len(rec) > 1 {
-				return list, errors.New("the file has several columns, but none is called phone, number or mobile: add that heading above the numbers")
-			}
-			col = 0
-			if !hasDigit(rec[0]) { // a heading we do not know, like "Contact"
+			cell := strings.TrimSpace(rec[col])
+			number, reason := Normalise(cell, region)
+			if reason != "" {
+				list.Bad = append(list.Bad, BadLine{Line: line, Text: cell, Reason: reason})
 				continue
 			}
-		}
-		if col >= len(rec) || strings.TrimSpace(rec[col]) == "" {
-			if !blank(rec) {
-				list.Bad = append(list.Bad, BadLine{Line: line, Reason: "has no number"})
+			if earlier, ok := seen[number]; ok {
+				list.Repeats = append(list.Repeats, BadLine{Line: line, Text: cell, Reason: fmt.Sprintf("is the same number as line %d", earlier)})
+				continue
 			}
-			continue
+			seen[number] = line
+			list.People = append(list.People, Recipient{Number: number, Line: line})
 		}
-		cell := strings.TrimSpace(rec[col])
-		number, reason := Normalise(cell, region)
-		if reason != "" {
-			list.Bad = append(list.Bad, BadLine{Line: line, Text: cell, Reason: reason})
-			continue
-		}
-		if earlier, ok := seen[number]; ok {
-			list.Repeats = append(list.Repeats, BadLine{Line: line, Text: cell, Reason: fmt.Sprintf("is the same number as line %d", earlier)})
-			continue
-		}
-		seen[number] = line
-		list.People = append(list.People, Recipient{Number: number, Line: line})
 	}
 	return list, nil
+}
+
+// multiline reports whether a record has a quoted cell over several lines.
+func multiline(rec []string) bool {
+	for _, c := range rec {
+		if strings.ContainsAny(c, "\r\n") {
+			return true
+		}
+	}
+	return false
+}
+
+// openQuote reports whether raw, the last record of a file, ends inside a
+// quoted cell, read as encoding/csv reads with LazyQuotes and
+// TrimLeadingSpace: a quote mark starting a cell opens it; "" inside is a
+// quote mark; a quote mark followed by a comma, a line end or the end
+// closes it; any other quote mark is kept as text.
+func openQuote(raw []byte) bool {
+	in, cellStart := false, true
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if in {
+			switch {
+			case c != '"':
+			case i+1 < len(raw) && raw[i+1] == '"':
+				i++
+			case i+1 == len(raw) || raw[i+1] == ',' || raw[i+1] == '\n' || raw[i+1] == '\r':
+				in = false
+			}
+			continue
+		}
+		switch {
+		case c == ',' || c == '\n':
+			cellStart = true
+		case cellStart && (c == ' ' || c == '\t' || c == '\r'):
+		case cellStart && c == '"':
+			in, cellStart = true, false
+		default:
+			cellStart = false
+		}
+	}
+	return in
 }
 
 func headerColumn(rec []string) int {
@@ -183,6 +260,8 @@ type Summary struct {
 	Problems []store.Outbound
 	Waited   bool // false: queued only, the server sends
 	Loc      *time.Location
+	// File names the list in lines that cannot be read (people.csv:7: ...).
+	File string
 }
 
 // String writes the report in plain words, one fact a line.
@@ -211,18 +290,32 @@ func (s Summary) String() string {
 		}
 		return people(n) + " were"
 	}
+	inv := s.Invite
+	before := inv.Already - inv.Resumed // dealt with by an earlier run
 	switch {
-	case s.Invite.Added == 0 && s.Invite.Already > 0:
+	case inv.Added == 0 && inv.Already == 0:
+		// Nobody to invite (a list with no numbers): no headline.
+	case inv.Added == 0 && inv.Resumed == 0 && inv.Already > 0:
 		fmt.Fprintf(&b, "Nobody new to invite: everyone in this list was invited to %s before (batch %s), so nobody was texted again.\n",
-			title, s.Invite.Batch)
+			title, inv.Batch)
 	case s.Waited || p.Sent > 0:
 		fmt.Fprintf(&b, "Invited %s to %s.\n", people(p.Sent), title)
 	default:
-		fmt.Fprintf(&b, "Queued invitations to %s for %s.\n", title, people(s.Invite.Added))
+		fmt.Fprintf(&b, "Queued invitations to %s for %s.\n", title, people(inv.Added+inv.Resumed))
 	}
-	if s.Invite.Added > 0 && s.Invite.Already > 0 {
+	if inv.Resumed > 0 {
+		fmt.Fprintf(&b, "%s still to be texted from an earlier run of this list (batch %s).\n", were(inv.Resumed), inv.Batch)
+	}
+	if before > 0 && (inv.Added > 0 || inv.Resumed > 0) {
 		fmt.Fprintf(&b, "%s already in this list (batch %s) from an earlier run, so not texted again.\n",
-			were(s.Invite.Already), s.Invite.Batch)
+			were(before), inv.Batch)
+	}
+	file := s.File
+	if file == "" {
+		file = "line"
+	}
+	for _, bad := range s.List.Broken {
+		fmt.Fprintf(&b, "%s:%d: %s.\n", file, bad.Line, bad.Reason)
 	}
 	if n := len(s.List.Bad); n > 0 {
 		verb := "could not be read"
@@ -244,7 +337,11 @@ func (s Summary) String() string {
 	}
 	lines := func(os []store.Outbound) {
 		for _, o := range os {
-			fmt.Fprintf(&b, "  line %d %s: %s\n", o.Line, o.PhoneMasked, o.Reason)
+			reason := o.Reason
+			if o.ErrorCode != 0 && !strings.Contains(reason, "error ") {
+				reason = fmt.Sprintf("%s (Twilio error %d).", strings.TrimSuffix(reason, "."), o.ErrorCode)
+			}
+			fmt.Fprintf(&b, "  line %d %s: %s\n", o.Line, o.PhoneMasked, reason)
 		}
 	}
 	if os := group[store.OutOptedOut]; len(os) > 0 {

@@ -2,6 +2,7 @@ package sms_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -69,6 +70,7 @@ type outFixture struct {
 	sim     *phonesim.Emulator
 	srv     *httptest.Server
 	texter  *sms.Texter
+	apiURL  string // the emulator's REST API
 	clock   *obClock
 	log     *slog.Logger
 }
@@ -116,6 +118,7 @@ func newOutFixture(t *testing.T) *outFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.apiURL = apiURL
 	f.texter = sms.NewTexter(obAccount, obToken, apiURL, f.srv.URL)
 	return f
 }
@@ -732,6 +735,196 @@ func TestReadList(t *testing.T) {
 	s = sms.Summary{Invite: sms.InviteResult{Added: 2}, List: sms.List{Bad: []sms.BadLine{{Line: 4, Text: "0770", Reason: "is too short"}}},
 		Progress: store.BatchProgress{Total: 2, Sent: 2}, Waited: true}
 	if got := s.String(); !strings.Contains(got, "Invited 2 people to the survey.\n1 number could not be read: line 4 '0770' is too short.") {
+		t.Errorf("summary %q", got)
+	}
+}
+
+// accountSentence is what staff are told when Twilio refuses our account.
+const accountSentence = "Twilio did not accept our account details: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
+
+func TestWrongAuthTokenKeepsTextsQueued(t *testing.T) {
+	f := newOutFixture(t)
+	ctx := context.Background()
+	list := []string{"+447700900391", "+447700900392", "+447700900393"}
+	right := f.texter
+	f.texter = sms.NewTexter(obAccount, "00000000000000000000000000000000", f.apiURL, f.srv.URL)
+	wrong := f.sender(t, func(c *sms.SenderConfig) { c.MaxAttempts = 2 })
+	run(t, wrong)
+	res := invite(t, wrong, sms.Invitation{People: people(list...)})
+	select {
+	case <-wrong.AccountProblem():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the sender did not notice that Twilio refused our account")
+	}
+	if se := wrong.AccountError(); se == nil || se.Reason() != accountSentence || se.Code != 20003 {
+		t.Fatalf("AccountError() = %v", se)
+	}
+	// More tries than MaxAttempts: the texts are never given up on.
+	time.Sleep(300 * time.Millisecond)
+	stop(t, wrong)
+	if p, err := wrong.Progress(ctx, res.Batch); err != nil || p.Pending+p.Waiting != len(list) || p.Failed != 0 {
+		t.Fatalf("progress %+v, %v; want all %d still queued, none failed", p, err, len(list))
+	}
+	if n := f.count(t, `SELECT count(*) FROM outbound WHERE batch_id = $1 AND error_code = 20003 AND reason = $2`,
+		res.Batch, accountSentence); n == 0 {
+		t.Fatal("no row says why it is waiting, in plain words")
+	}
+	if n := f.count(t, `SELECT count(*) FROM river_job WHERE state = 'discarded'`); n != 0 {
+		t.Fatalf("%d jobs were given up on", n)
+	}
+	if len(f.sim.Sent()) != 0 {
+		t.Fatal("texts went with the wrong token")
+	}
+
+	// The right token, and the same list again: everyone gets one text, now.
+	f.texter = right
+	fixed := f.sender(t, func(c *sms.SenderConfig) { c.RetryAfter = time.Hour })
+	run(t, fixed)
+	again := invite(t, fixed, sms.Invitation{People: people(list...)})
+	if again.Batch != res.Batch || again.Added != 0 || again.Resumed != len(list) {
+		t.Fatalf("the same list again: %+v; want the %d queued texts resumed", again, len(list))
+	}
+	if p := settled(t, fixed, res.Batch); p.Sent != len(list) {
+		t.Fatalf("progress %+v; want all sent", p)
+	}
+	for _, n := range list {
+		if got := len(f.sim.SentTo(n)); got != 1 {
+			t.Errorf("%s texted %d times, want 1", n, got)
+		}
+	}
+	select {
+	case <-fixed.AccountProblem():
+		t.Error("the sender with the right token reports an account problem")
+	default:
+	}
+}
+
+func TestAccountRefusalsAreRetriedNotFailed(t *testing.T) {
+	f := newOutFixture(t)
+	s := f.sender(t, func(c *sms.SenderConfig) { c.MaxAttempts = 2 })
+	run(t, s)
+	member := "+447700900394"
+	f.sim.FailNextMessages(2, 401, 20003)
+	f.sim.FailNextMessages(1, 401, 20005)
+	f.sim.FailNextMessages(1, 404, 20404)
+	res := invite(t, s, sms.Invitation{People: people(member)})
+	if p := settled(t, s, res.Batch); p.Sent != 1 {
+		t.Fatalf("progress %+v; want sent once Twilio took our account again", p)
+	}
+	if n := len(f.sim.Refused()); n != 4 {
+		t.Fatalf("%d refused attempts, want 4", n)
+	}
+	if n := len(f.sim.SentTo(member)); n != 1 {
+		t.Fatalf("texted %d times, want 1", n)
+	}
+}
+
+func TestTwilioRefusalsInPlainWords(t *testing.T) {
+	f := newOutFixture(t)
+	for _, tc := range []struct {
+		status, code int
+		outcome      sms.SendOutcome
+		want         string
+	}{
+		{401, 20003, sms.AccountProblem, accountSentence},
+		{403, 20005, sms.AccountProblem, "Twilio account is not active"},
+		{404, 20404, sms.AccountProblem, accountSentence},
+		{400, 21211, sms.Rejected, "not a valid phone number"},
+		{400, 21614, sms.Rejected, "not a mobile"},
+		{400, 21408, sms.Rejected, "country"},
+		{400, 21610, sms.OptedOut, "STOP"},
+		{400, 30007, sms.Rejected, "spam"},
+		{400, 21606, sms.Rejected, "send from"},
+		{400, 21999, sms.Rejected, "Twilio error 21999"},
+		{503, 20500, sms.Retry, "busy or down"},
+	} {
+		f.sim.FailNextMessages(1, tc.status, tc.code)
+		_, err := f.texter.Send(obFrom, "+447700900395", "hello")
+		var se *sms.SendError
+		if !errors.As(err, &se) {
+			t.Fatalf("%d: %v is not a *SendError", tc.code, err)
+		}
+		reason := se.Reason()
+		if se.Outcome != tc.outcome || se.Code != tc.code || !strings.Contains(reason, tc.want) {
+			t.Errorf("%d: outcome %v, code %d, reason %q; want %v, %q", tc.code, se.Outcome, se.Code, reason, tc.outcome, tc.want)
+		}
+		for _, raw := range []string{"Authenticate", "Invalid 'To'", "'To' number", "unsubscribed", "Internal Server Error"} {
+			if strings.Contains(reason, raw) {
+				t.Errorf("%d: reason %q has Twilio's own words %q", tc.code, reason, raw)
+			}
+		}
+		if !strings.HasSuffix(reason, ".") || reason[0] < 'A' || reason[0] > 'Z' {
+			t.Errorf("%d: reason %q is not a sentence", tc.code, reason)
+		}
+	}
+
+	// A refused invitation keeps the code in its row and says why plainly.
+	s := f.sender(t, nil)
+	run(t, s)
+	f.sim.FailNextMessages(1, 400, 21211)
+	res := invite(t, s, sms.Invitation{People: people("+447700900396")})
+	if p := settled(t, s, res.Batch); p.Failed != 1 {
+		t.Fatalf("progress %+v; want failed", p)
+	}
+	problems, err := s.Problems(context.Background(), res.Batch)
+	if err != nil || len(problems) != 1 || problems[0].ErrorCode != 21211 ||
+		problems[0].Reason != "Twilio says this is not a valid phone number." {
+		t.Fatalf("problems %+v, %v", problems, err)
+	}
+	sum := sms.Summary{Invite: res, Problems: problems, Progress: store.BatchProgress{Total: 1, Failed: 1}, Waited: true}
+	if got := sum.String(); !strings.Contains(got, "Twilio says this is not a valid phone number (Twilio error 21211).") ||
+		strings.Contains(got, "Invalid") {
+		t.Errorf("summary %q", got)
+	}
+}
+
+func TestReadListUnclosedQuote(t *testing.T) {
+	const file = "Name,Mobile\n" +
+		"Sam,07700900001\n" + // line 2
+		"Alex,07700900002\n" +
+		"Jo,07700900003\n" +
+		"Kim,07700900004\n" +
+		"Lee,07700900005\n" +
+		"\"Mo,07700900006\n" + // line 7: the quote is never closed
+		"Bo,07700900008\n" +
+		"Al,\"07700900009\n" + // line 9: nor here
+		"Di,07700900010\n" +
+		"Ed,\"07700 900011\"\n" + // line 11: closed, fine
+		"Flo,07700900012,\"a note\non two lines\"\n"
+	list, err := sms.ReadList(strings.NewReader(file), "GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []int
+	for _, p := range list.People {
+		lines = append(lines, p.Line)
+	}
+	if fmt.Sprint(lines) != "[2 3 4 5 6 8 10 11 12]" {
+		t.Errorf("people on lines %v", lines)
+	}
+	if len(list.Bad) != 0 {
+		t.Errorf("bad %v", list.Bad)
+	}
+	var broken []string
+	for _, b := range list.Broken {
+		broken = append(broken, b.String())
+	}
+	want := `line 7: this line has a quote mark (") that is not closed|line 9: this line has a quote mark (") that is not closed`
+	if strings.Join(broken, "|") != want {
+		t.Errorf("broken lines %q, want %q", broken, want)
+	}
+	s := sms.Summary{List: list, File: "people.csv"}
+	if got := s.String(); !strings.Contains(got, "people.csv:7: this line has a quote mark (\") that is not closed.\n") {
+		t.Errorf("summary %q", got)
+	}
+}
+
+func TestSummaryOfAnEmptyList(t *testing.T) {
+	if got := (sms.Summary{File: "people.csv"}).String(); got != "" {
+		t.Errorf("summary of nothing queued = %q, want nothing", got)
+	}
+	got := sms.Summary{List: sms.List{Bad: []sms.BadLine{{Line: 2, Text: "0770", Reason: "is too short"}}}}.String()
+	if strings.Contains(got, "Queued") || strings.Contains(got, "0 people") || !strings.Contains(got, "line 2 '0770' is too short") {
 		t.Errorf("summary %q", got)
 	}
 }

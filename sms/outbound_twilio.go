@@ -56,7 +56,76 @@ const (
 	// Unknown: the request went out but no answer came back. Twilio may have
 	// sent the text, so it is never sent again.
 	Unknown
+	// AccountProblem: Twilio refused our account (a wrong TWILIO_AUTH_TOKEN
+	// or TWILIO_ACCOUNT_SID, an account that is suspended or out of funds).
+	// It is our problem, not the member's: the text stays queued and is
+	// tried again later.
+	AccountProblem
 )
+
+// AccountDetailsReason is what staff are told when Twilio does not accept
+// the account SID and auth token.
+const AccountDetailsReason = "Twilio did not accept our account details: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
+
+// accountCodes are Twilio's error codes that are about our account, not
+// the number texted, with what they mean in plain words.
+var accountCodes = map[int]string{
+	20003: AccountDetailsReason, // Authenticate / permission denied
+	20404: AccountDetailsReason, // the account in the address does not exist
+	21222: AccountDetailsReason, // TWILIO_ACCOUNT_SID has characters an SID cannot have
+	21224: AccountDetailsReason, // TWILIO_AUTH_TOKEN likewise
+	20005: "Our Twilio account is not active (perhaps it ran out of funds, or the free trial was not started): check it in Twilio's Console.",
+	10001: "Our Twilio account is not active (perhaps it ran out of funds, or it was suspended): check it in Twilio's Console.",
+	20008: "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are Twilio's test credentials, which cannot send real texts.",
+}
+
+// plainReasons say in plain words why Twilio would not take a text.
+var plainReasons = map[int]string{
+	ErrOptedOut: "They asked Twilio for no more texts (STOP).",
+	21211:       "Twilio says this is not a valid phone number.",
+	21214:       "Twilio says this number cannot be reached.",
+	21265:       "Twilio will not text this number because it is one of our own numbers.",
+	21408:       "Our Twilio account is not allowed to text this country (Twilio's Messaging Geographic Permissions).",
+	21602:       "The text was empty.",
+	21606:       "The number we send from cannot text this number: check that it is one of our Twilio numbers and can send texts.",
+	21608:       "Our Twilio account is a trial account, which can only text numbers verified in Twilio.",
+	21612:       "Twilio cannot send texts between the number we send from and this number.",
+	21614:       "This number is not a mobile, so it cannot get texts.",
+	21617:       "The text is too long (over 1,600 characters).",
+	21635:       "This number cannot get texts.",
+	30003:       "The phone is switched off or out of reach.",
+	30004:       "The text was blocked by the member's phone or network.",
+	30005:       "The number is unknown or no longer in use.",
+	30006:       "This number is a landline or cannot get texts.",
+	30007:       "The mobile network filtered the text as possible spam.",
+	30008:       "The mobile network did not deliver the text and did not say why.",
+}
+
+// Reason says in plain words, for staff, why the text was not taken. The
+// Twilio error code is kept separately.
+func (e *SendError) Reason() string {
+	if r, ok := accountCodes[e.Code]; ok {
+		return r
+	}
+	if r, ok := plainReasons[e.Code]; ok {
+		return r
+	}
+	switch e.Outcome {
+	case AccountProblem:
+		return AccountDetailsReason
+	case Retry:
+		return "Twilio was busy or down; we will try again."
+	case Unknown:
+		return "We could not tell if Twilio sent this text, so we did not send it again."
+	}
+	if e.Code != 0 {
+		return fmt.Sprintf("Twilio would not send this text (Twilio error %d).", e.Code)
+	}
+	if e.Status != 0 {
+		return fmt.Sprintf("Twilio would not send this text (it answered %d).", e.Status)
+	}
+	return "Twilio would not send this text."
+}
 
 // SendError is a text Twilio did not (or may not have) taken.
 type SendError struct {
@@ -104,10 +173,13 @@ func classify(err error) *SendError {
 	var te *client.TwilioRestError
 	if errors.As(err, &te) {
 		se := &SendError{Status: te.Status, Code: te.Code, Err: errors.New(te.Message)}
+		_, account := accountCodes[te.Code]
 		switch {
 		case te.Code == ErrOptedOut:
 			se.Outcome = OptedOut
-		case te.Status == http.StatusTooManyRequests || te.Status >= 500 || te.Code == 20429:
+		case account || te.Status == http.StatusUnauthorized:
+			se.Outcome = AccountProblem
+		case te.Status == http.StatusTooManyRequests || te.Status >= 500 || te.Code == 20429 || te.Code == 21611:
 			se.Outcome = Retry
 		default:
 			se.Outcome = Rejected
@@ -115,7 +187,10 @@ func classify(err error) *SendError {
 		return se
 	}
 	// An error answer Twilio-go could not read: Twilio still said no.
-	if strings.Contains(err.Error(), "for an HTTP error code") {
+	if msg := err.Error(); strings.Contains(msg, "for an HTTP error code") {
+		if strings.Contains(msg, "for an HTTP error code: 401") {
+			return &SendError{Outcome: AccountProblem, Status: http.StatusUnauthorized, Err: err}
+		}
 		return &SendError{Outcome: Retry, Err: err}
 	}
 	// Nothing reached Twilio when the connection could not be made.

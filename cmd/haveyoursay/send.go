@@ -66,8 +66,9 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("%s: %w", *file, err)
 	}
 	if len(list.People) == 0 {
-		fmt.Fprint(stdout, sms.Summary{List: list}.String())
-		return exitError{code: 1, msg: "There are no numbers to text in " + *file + "."}
+		// Only why lines could not be read, if any: nothing was queued.
+		fmt.Fprint(stdout, sms.Summary{List: list, File: *file}.String())
+		return exitError{code: 1, msg: "There are no phone numbers in " + *file + "."}
 	}
 
 	cfg, err := config.FromEnv(getenv)
@@ -116,12 +117,14 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	summary := sms.Summary{Invite: res, List: list, Loc: sched.loc}
+	summary := sms.Summary{Invite: res, List: list, Loc: sched.loc, File: *file}
+	var account *sms.SendError
 	if !*noWait {
 		if err := sender.Start(ctx); err != nil {
 			return err
 		}
 		watchSend(ctx, sender, res.Batch, *wait, stderr)
+		account = sender.AccountError()
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		err := sender.Stop(stopCtx)
 		cancel()
@@ -135,6 +138,17 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	if summary.Progress, err = sender.Progress(sctx, res.Batch); err != nil {
 		return err
 	}
+	if account != nil {
+		// Twilio refused our account: nobody is at fault on the list, and
+		// the texts stay queued for when it is fixed.
+		p := summary.Progress
+		kept := fmt.Sprintf("The %d texts not sent are kept", p.Pending+p.Waiting+p.Sending)
+		if p.Pending+p.Waiting+p.Sending == 1 {
+			kept = "The 1 text not sent is kept"
+		}
+		return exitError{code: 1, msg: fmt.Sprintf("%s\nSent %d of %d. %s: run the same command again once this is fixed, and they will be sent.",
+			account.Reason(), p.Sent, p.Total, kept)}
+	}
 	if summary.Problems, err = sender.Problems(sctx, res.Batch); err != nil {
 		return err
 	}
@@ -143,7 +157,8 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 // watchSend shows progress until every text of the batch has gone (or is
-// waiting for quiet hours to end), ctx ends, or the wait is over.
+// waiting for quiet hours to end), ctx ends, the wait is over, or Twilio
+// refuses our account (then nothing more can go).
 func watchSend(ctx context.Context, s *sms.Sender, batch string, wait time.Duration, stderr io.Writer) {
 	tty := isTerminal(stderr)
 	deadline := time.Now().Add(wait)
@@ -175,6 +190,11 @@ func watchSend(ctx context.Context, s *sms.Sender, batch string, wait time.Durat
 				fmt.Fprintln(stderr)
 			}
 			fmt.Fprintln(stderr, "Stopped. The texts not sent yet are kept: the server sends them, or run the same command again.")
+			return
+		case <-s.AccountProblem():
+			if tty {
+				fmt.Fprintln(stderr)
+			}
 			return
 		case <-tick.C:
 		}

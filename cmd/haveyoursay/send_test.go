@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/store"
@@ -77,5 +79,134 @@ func TestSendCommand(t *testing.T) {
 	if err := cmdSend(ctx, []string{"--survey", "day-service"}, func(string) string { return "" }, nil, &stdout, &stderr); err == nil ||
 		!strings.Contains(err.Error(), "--to") {
 		t.Errorf("no --to: %v", err)
+	}
+}
+
+// sendFixture is a database with the demo survey and the Twilio emulator,
+// and the environment the send command reads.
+func sendFixture(t *testing.T) (*store.DB, *phonesim.Emulator, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	dbURL := storetest.DatabaseURL(t)
+	db, err := store.OpenDB(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.MigrateRiver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.SaveSurvey(ctx, "day-service", "Your day service", string(survey.DemoYAML), "day-service.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	const sid, token = "AC0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef"
+	sim := phonesim.New(phonesim.Config{AccountSID: sid, AuthToken: token, WebhookBase: "http://127.0.0.1:1"})
+	t.Cleanup(func() { sim.Close() })
+	apiURL, err := sim.StartAPIServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"DATABASE_URL": dbURL, "REDIS_URL": storetest.RedisURL(), "REDIS_PREFIX": storetest.RedisPrefix(t),
+		"TWILIO_ACCOUNT_SID": sid, "TWILIO_AUTH_TOKEN": token, "PUBLIC_URL": "http://127.0.0.1:1",
+		"HYS_SECRET_KEY": "a-send-command-secret-long-enough-1234", "TWILIO_API_URL": apiURL,
+		"TWILIO_SMS_FROM": "+447700900100", "HYS_QUIET_HOURS": "off", "HYS_SMS_RATE": "100",
+	}
+	return db, sim, env
+}
+
+func TestSendWithTheWrongTokenKeepsTheTexts(t *testing.T) {
+	ctx := context.Background()
+	db, sim, env := sendFixture(t)
+	file := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(file, []byte("phone\n07700 900011\n07700 900012\n07700 900013\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--survey", "day-service", "--to", file}
+	rightToken := env["TWILIO_AUTH_TOKEN"]
+	env["TWILIO_AUTH_TOKEN"] = "ffffffffffffffffffffffffffffffff"
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	err := cmdSend(ctx, args, func(k string) string { return env[k] }, nil, &stdout, &stderr)
+	const sentence = "Twilio did not accept our account details: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
+	var ee exitError
+	if !errors.As(err, &ee) || exitCode(err) != 1 || !strings.Contains(err.Error(), sentence) {
+		t.Fatalf("send with the wrong token: %v (exit %d)\nstdout %q\nstderr %q", err, exitCode(err), stdout.String(), stderr.String())
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("the command took %v to notice", time.Since(start))
+	}
+	if strings.Contains(stdout.String()+err.Error(), "Authenticate") {
+		t.Errorf("Twilio's own words were shown: %q %q", stdout.String(), err)
+	}
+	var failed, pending int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'pending')
+		FROM outbound`).Scan(&failed, &pending); err != nil {
+		t.Fatal(err)
+	}
+	if failed != 0 || pending != 3 || len(sim.Sent()) != 0 {
+		t.Fatalf("after the wrong token: %d failed, %d pending, %d sent; want 0, 3, 0", failed, pending, len(sim.Sent()))
+	}
+	t.Log("\n" + stdout.String() + err.Error())
+
+	// With the right token the same command texts them, once each.
+	env["TWILIO_AUTH_TOKEN"] = rightToken
+	stdout.Reset()
+	stderr.Reset()
+	if err := cmdSend(ctx, args, func(k string) string { return env[k] }, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("send with the right token: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `Invited 3 people to "Your day service".`) || strings.Contains(stdout.String(), "Nobody new") {
+		t.Errorf("second run: %q", stdout.String())
+	}
+	for _, n := range []string{"+447700900011", "+447700900012", "+447700900013"} {
+		if got := len(sim.SentTo(n)); got != 1 {
+			t.Errorf("%s texted %d times, want 1", n, got)
+		}
+	}
+	t.Log("\n" + stdout.String())
+}
+
+func TestSendListWithNoNumbers(t *testing.T) {
+	ctx := context.Background()
+	_, sim, env := sendFixture(t)
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty.csv": "", "heading.csv": "phone\n", "blank.csv": "\n\n"} {
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		err := cmdSend(ctx, []string{"--survey", "day-service", "--to", file}, func(k string) string { return env[k] }, nil, &stdout, &stderr)
+		if exitCode(err) != 1 || err == nil || !strings.Contains(err.Error(), "There are no phone numbers in "+file+".") {
+			t.Errorf("%s: %v (exit %d)", name, err, exitCode(err))
+		}
+		if stdout.String() != "" {
+			t.Errorf("%s: printed %q; want only that there are no numbers", name, stdout.String())
+		}
+	}
+	if len(sim.Sent()) != 0 {
+		t.Fatal("texts were sent")
+	}
+}
+
+func TestSendReportsAnUnclosedQuote(t *testing.T) {
+	ctx := context.Background()
+	_, sim, env := sendFixture(t)
+	file := filepath.Join(t.TempDir(), "people.csv")
+	csv := "name,phone\nSam,07700 900021\nAl,07700 900022\nJo,07700 900023\nKim,07700 900024\nLee,07700 900025\n\"Mo,07700 900026\nBo,07700 900027\n"
+	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := cmdSend(ctx, []string{"--survey", "day-service", "--to", file}, func(k string) string { return env[k] }, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("send: %v\n%s", err, stderr.String())
+	}
+	want := file + `:7: this line has a quote mark (") that is not closed.`
+	if !strings.Contains(stdout.String(), want) || strings.Contains(stdout.String(), "has no number") {
+		t.Errorf("summary %q does not contain %q", stdout.String(), want)
+	}
+	if len(sim.Sent()) != 6 || len(sim.SentTo("+447700900027")) != 1 {
+		t.Errorf("%d texts sent; want 6, including line 8", len(sim.Sent()))
 	}
 }
