@@ -283,6 +283,7 @@ func (h *Handler) stepPick(ctx context.Context, c *call, st callState, in survey
 			}
 		}
 	}
+	h.keepInput(ctx, c, c.sid, st, in, chosen >= 0 || in.Digits == "*" || in.Digits == "0")
 	nst := st
 	nst.N++
 	switch {
@@ -386,6 +387,7 @@ func (h *Handler) stepResume(ctx context.Context, c *call, st callState, in surv
 	nst := st
 	nst.N++
 	choice := resumeChoice(in)
+	h.keepInput(ctx, c, st.Conv, st, in, choice != "")
 	switch {
 	case choice == "again":
 		h.saveResume(ctx, c.from, st.Conv, st.Sess, true)
@@ -412,6 +414,16 @@ func (h *Handler) stepResume(ctx context.Context, c *call, st callState, in surv
 	nst = callState{Conv: st.Conv, N: st.N + 1, Sess: st.Sess}
 	lead := h.prompt(sv, lang, "voice-carry-on", h.phrase(sv, lang, "voice-carry-on"), st.Sess.Needs.SlowSpeech)
 	return append([]twiml.Element{lead}, h.renderReply(sv, c, nst, reply)...), nil
+}
+
+// keepInput keeps a key or words heard at a menu outside the survey (which
+// survey, carry on or not), as events() does for the survey's own steps.
+func (h *Handler) keepInput(ctx context.Context, c *call, conv string, st callState, in survey.Input, understood bool) {
+	if in.Digits == "" && in.Speech == "" {
+		return
+	}
+	h.record(ctx, store.Event{Input: &store.CallInput{DedupeKey: c.sid + ":" + strconv.Itoa(st.N), ConversationID: conv,
+		CallSid: c.sid, Stage: st.Mode, Digits: in.Digits, Speech: in.Speech, Confidence: in.Confidence, Understood: understood}})
 }
 
 func (h *Handler) reopen(ctx context.Context, conv string) {

@@ -61,6 +61,10 @@ func TestNumberWithSeveralSurveys(t *testing.T) {
 	if got["club"] != "yes" || got["fun"] != "5" {
 		t.Errorf("answers = %v", got)
 	}
+	// The keys pressed at the menu of surveys are kept too.
+	if n := e.count(`SELECT count(*) FROM call_inputs WHERE call_sid = $1 AND stage = 'pick'`, c.Sid); n != 2 {
+		t.Errorf("%d keys kept from the menu of surveys, want 2 (7, then 1)", n)
+	}
 	// The language chosen is kept with the conversation and the member.
 	var conv, person string
 	if err := e.db.Pool.QueryRow(e.ctx, `SELECT c.language, p.language FROM conversations c JOIN participants p ON p.id = c.participant_id
