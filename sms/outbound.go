@@ -196,12 +196,37 @@ func (s *Sender) Config() SenderConfig { return s.cfg }
 
 // AccountProblem returns a channel that is closed the first time Twilio
 // refuses this process's account details (a wrong auth token, a suspended
-// account). The texts stay queued; AccountError says what Twilio refused.
+// account) or the number it sends from: no text from that sender can go
+// until staff fix it. The texts stay queued; AccountError says what Twilio
+// refused.
 func (s *Sender) AccountProblem() <-chan struct{} { return s.accountBad }
 
-// AccountError is the first refusal of our account by Twilio in this
-// process, or nil. Its Reason is a sentence for staff.
+// AccountError is the first refusal of our account (or sender) by Twilio
+// in this process, or nil. Its Reason is a sentence for staff.
 func (s *Sender) AccountError() *SendError { return s.accountErr.Load() }
+
+// Held lists a batch's texts kept queued because Twilio refused them for a
+// reason of our own setup (the account, the number we send from, a country
+// not switched on, a trial account's unverified number), by line. Each
+// row's Reason says what to fix and ErrorCode is Twilio's code. They are
+// tried again later, and at once when the same list is sent again.
+func (s *Sender) Held(ctx context.Context, batch string) ([]store.Outbound, error) {
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, line, phone_masked, reason, coalesce(error_code, 0), not_before
+		FROM outbound WHERE batch_id = $1 AND status = 'pending' AND error_code = ANY($2)
+		ORDER BY line, id`, batch, holdCodes())
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Outbound, error) {
+		o := store.Outbound{BatchID: batch, Status: store.OutPending}
+		var notBefore *time.Time
+		err := r.Scan(&o.ID, &o.Line, &o.PhoneMasked, &o.Reason, &o.ErrorCode, &notBefore)
+		if notBefore != nil {
+			o.NotBefore = *notBefore // also waiting for quiet hours to end
+		}
+		return o, err
+	})
+}
 
 func (s *Sender) noteAccountProblem(se *SendError) {
 	s.accountOnce.Do(func() {
@@ -718,16 +743,22 @@ func (s *Sender) deliver(ctx context.Context, j *sendJob, last bool) error {
 			return errors.Join(se, err)
 		}
 		return se
-	case AccountProblem:
+	case AccountProblem, SetupProblem:
 		// Our problem, not the member's: the text stays queued, tried
 		// again after a back-off for as long as it takes (a snooze never
 		// uses up the job's attempts), and sent at once when the list is
-		// run again.
+		// run again. Twilio refused it, so trying again texts nobody twice.
+		// An account or sender problem stops every text from this sender,
+		// so it is announced at once; a setup problem (a country, a trial
+		// account's unverified number) holds only some texts while the
+		// rest go, and Held lists them.
 		s.forgetSession(ctx, j, invite)
 		if err := s.DB.OutboundRetry(ctx, j.o.ID, se.Reason(), se.Code); err != nil {
 			return errors.Join(se, err)
 		}
-		s.noteAccountProblem(se)
+		if se.Outcome == AccountProblem {
+			s.noteAccountProblem(se)
+		}
 		return river.JobSnooze(s.backoff(j.o.Attempts + 1))
 	case Rejected:
 		s.forgetSession(ctx, j, invite)

@@ -831,10 +831,13 @@ func TestTwilioRefusalsInPlainWords(t *testing.T) {
 		{404, 20404, sms.AccountProblem, accountSentence},
 		{400, 21211, sms.Rejected, "not a valid phone number"},
 		{400, 21614, sms.Rejected, "not a mobile"},
-		{400, 21408, sms.Rejected, "country"},
+		{400, 21408, sms.SetupProblem, geoSentence},
+		{400, 21608, sms.SetupProblem, "verify the number in the Twilio console"},
 		{400, 21610, sms.OptedOut, "STOP"},
 		{400, 30007, sms.Rejected, "spam"},
-		{400, 21606, sms.Rejected, "send from"},
+		{400, 21606, sms.AccountProblem, fromSentence},
+		{400, 21659, sms.AccountProblem, fromSentence},
+		{400, 21212, sms.AccountProblem, fromSentence},
 		{400, 21999, sms.Rejected, "Twilio error 21999"},
 		{503, 20500, sms.Retry, "busy or down"},
 	} {
@@ -848,7 +851,7 @@ func TestTwilioRefusalsInPlainWords(t *testing.T) {
 		if se.Outcome != tc.outcome || se.Code != tc.code || !strings.Contains(reason, tc.want) {
 			t.Errorf("%d: outcome %v, code %d, reason %q; want %v, %q", tc.code, se.Outcome, se.Code, reason, tc.outcome, tc.want)
 		}
-		for _, raw := range []string{"Authenticate", "Invalid 'To'", "'To' number", "unsubscribed", "Internal Server Error"} {
+		for _, raw := range []string{"Authenticate", "Invalid 'To'", "'To' number", "'From'", "unsubscribed", "Internal Server Error"} {
 			if strings.Contains(reason, raw) {
 				t.Errorf("%d: reason %q has Twilio's own words %q", tc.code, reason, raw)
 			}
@@ -875,6 +878,194 @@ func TestTwilioRefusalsInPlainWords(t *testing.T) {
 	if got := sum.String(); !strings.Contains(got, "Twilio says this is not a valid phone number (Twilio error 21211).") ||
 		strings.Contains(got, "Invalid") {
 		t.Errorf("summary %q", got)
+	}
+}
+
+// What staff are told when Twilio will not send from our number, and when
+// texts to a country are not switched on.
+const (
+	fromSentence = "Twilio will not send from this number: check TWILIO_SMS_FROM or the survey's number, and that it can send texts."
+	geoSentence  = "Texts to this country are not switched on for our Twilio account: turn it on under Messaging > Settings > Geo permissions in the Twilio console."
+)
+
+// Twilio refusing the number we send from is our setup, not the member's
+// number: the text is never failed, the sender stops and says what to fix,
+// and the same list sent again once it is fixed texts each member once.
+func TestSenderRefusalsKeepTextsQueued(t *testing.T) {
+	for _, code := range []int{21606, 21659, 21212} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			f := newOutFixture(t)
+			ctx := context.Background()
+			member := "+447700900401"
+			f.sim.FailNextMessages(3, 400, code)
+			s := f.sender(t, func(c *sms.SenderConfig) { c.MaxAttempts = 2 })
+			run(t, s)
+			res := invite(t, s, sms.Invitation{People: people(member)})
+			select {
+			case <-s.AccountProblem():
+			case <-time.After(30 * time.Second):
+				t.Fatal("the sender did not notice that Twilio will not send from our number")
+			}
+			if se := s.AccountError(); se == nil || se.Reason() != fromSentence || se.Code != code || se.Outcome != sms.AccountProblem {
+				t.Fatalf("AccountError() = %+v", se)
+			}
+			// More refusals than MaxAttempts: the text is never given up on.
+			eventually(t, "Twilio refused three times", func() bool { return len(f.sim.Refused()) == 3 })
+			stop(t, s)
+			if p, err := s.Progress(ctx, res.Batch); err != nil || p.Pending != 1 || p.Failed != 0 {
+				t.Fatalf("progress %+v, %v; want the text still queued, not failed", p, err)
+			}
+			held, err := s.Held(ctx, res.Batch)
+			if err != nil || len(held) != 1 || held[0].ErrorCode != code || held[0].Reason != fromSentence {
+				t.Fatalf("Held = %+v, %v; want the text, with Twilio's code and what to fix", held, err)
+			}
+			if n := f.count(t, `SELECT count(*) FROM river_job WHERE state = 'discarded'`); n != 0 {
+				t.Fatalf("%d jobs were given up on", n)
+			}
+			if len(f.sim.Sent()) != 0 {
+				t.Fatal("a text went from a number Twilio refused")
+			}
+
+			// Fixed, and the same list again: the member gets one text, now.
+			fixed := f.sender(t, func(c *sms.SenderConfig) { c.RetryAfter = time.Hour })
+			run(t, fixed)
+			again := invite(t, fixed, sms.Invitation{People: people(member)})
+			if again.Added != 0 || again.Resumed != 1 {
+				t.Fatalf("the same list again: %+v; want the queued text resumed", again)
+			}
+			if p := settled(t, fixed, res.Batch); p.Sent != 1 {
+				t.Fatalf("progress %+v; want sent", p)
+			}
+			if n := len(f.sim.SentTo(member)); n != 1 {
+				t.Fatalf("texted %d times, want 1", n)
+			}
+			if held, err := fixed.Held(ctx, res.Batch); err != nil || len(held) != 0 {
+				t.Fatalf("Held after sending = %+v, %v", held, err)
+			}
+		})
+	}
+}
+
+// refusing is a Twilio API in front of the emulator that refuses texts to
+// some numbers with a Twilio error, until told to stop.
+type refusing struct {
+	mu      sync.Mutex
+	refuse  func(to string) bool
+	code    int
+	refused map[string]int
+}
+
+func (f *outFixture) refusing(t *testing.T, code int, refuse func(to string) bool) (*refusing, string) {
+	t.Helper()
+	r := &refusing{refuse: refuse, code: code, refused: map[string]int{}}
+	api := f.sim.APIHandler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/Messages.json") && req.ParseForm() == nil {
+			to := req.PostForm.Get("To")
+			r.mu.Lock()
+			no := r.refuse != nil && r.refuse(to)
+			if no {
+				r.refused[to]++
+			}
+			r.mu.Unlock()
+			if no {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				fmt.Fprintf(w, `{"code": %d, "message": "Permission to send an SMS has not been enabled for the region indicated by the 'To' number", "more_info": "https://www.twilio.com/docs/errors/%d", "status": 400}`, code, code)
+				return
+			}
+		}
+		api.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	return r, srv.URL
+}
+
+func (r *refusing) allow() {
+	r.mu.Lock()
+	r.refuse = nil
+	r.mu.Unlock()
+}
+
+func (r *refusing) times(to string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused[to]
+}
+
+// A country not switched on, or a trial account's unverified number, stops
+// texts to some numbers only: the rest of the list goes, those wait (never
+// failed) with what to fix, and go once each when the list is sent again.
+func TestSetupRefusalsHoldOnlyThoseTexts(t *testing.T) {
+	for _, tc := range []struct {
+		code int
+		want string
+	}{
+		{21408, geoSentence},
+		{21608, "Our Twilio account is a trial account, which can only text numbers verified in Twilio: verify the number in the Twilio console, or upgrade the account."},
+	} {
+		t.Run(fmt.Sprint(tc.code), func(t *testing.T) {
+			f := newOutFixture(t)
+			ctx := context.Background()
+			uk := []string{"+447700900411", "+447700900412", "+447700900413"}
+			abroad := []string{"+14155552671", "+14155552672"}
+			gate, apiURL := f.refusing(t, tc.code, func(to string) bool { return strings.HasPrefix(to, "+1") })
+			f.texter = sms.NewTexter(obAccount, obToken, apiURL, f.srv.URL)
+			s := f.sender(t, func(c *sms.SenderConfig) { c.MaxAttempts = 2 })
+			run(t, s)
+			res := invite(t, s, sms.Invitation{People: people(append(append([]string{}, uk[:2]...), append(abroad, uk[2])...)...)})
+			eventually(t, "the UK numbers are texted", func() bool { return len(f.sim.Sent()) == len(uk) })
+			var held []store.Outbound
+			eventually(t, "both numbers abroad are held", func() bool {
+				var err error
+				held, err = s.Held(ctx, res.Batch)
+				return err == nil && len(held) == len(abroad)
+			})
+			for i, o := range held {
+				if o.ErrorCode != tc.code || o.Reason != tc.want || o.Line != 4+i {
+					t.Errorf("held %+v; want line %d with error %d and %q", o, 4+i, tc.code, tc.want)
+				}
+			}
+			// The rest of the list is not stopped: this is not the account.
+			select {
+			case <-s.AccountProblem():
+				t.Errorf("a refusal for some numbers stopped the sender: %v", s.AccountError())
+			default:
+			}
+			// Tried again, more times than MaxAttempts, and never failed.
+			eventually(t, "the held texts are tried again", func() bool { return gate.times(abroad[0]) >= 3 })
+			stop(t, s)
+			if p, err := s.Progress(ctx, res.Batch); err != nil || p.Sent != len(uk) || p.Pending != len(abroad) || p.Failed != 0 {
+				t.Fatalf("progress %+v, %v; want %d sent and %d queued, none failed", p, err, len(uk), len(abroad))
+			}
+			if problems, err := s.Problems(ctx, res.Batch); err != nil || len(problems) != 0 {
+				t.Fatalf("problems %+v, %v; a held text is not the member's problem", problems, err)
+			}
+			if n := f.count(t, `SELECT count(*) FROM river_job WHERE state = 'discarded'`); n != 0 {
+				t.Fatalf("%d jobs were given up on", n)
+			}
+			if n := f.count(t, `SELECT count(*) FROM messages WHERE direction = 'out'`); n != len(uk) {
+				t.Fatalf("%d texts in the message log, want %d", n, len(uk))
+			}
+
+			// Switched on, and the same list again: those abroad get one
+			// text each, nobody else is texted again.
+			gate.allow()
+			fixed := f.sender(t, func(c *sms.SenderConfig) { c.RetryAfter = time.Hour })
+			run(t, fixed)
+			again := invite(t, fixed, sms.Invitation{People: people(append(append([]string{}, uk[:2]...), append(abroad, uk[2])...)...)})
+			if again.Added != 0 || again.Resumed != len(abroad) {
+				t.Fatalf("the same list again: %+v; want the %d held texts resumed", again, len(abroad))
+			}
+			if p := settled(t, fixed, res.Batch); p.Sent != len(uk)+len(abroad) {
+				t.Fatalf("progress %+v; want all sent", p)
+			}
+			for _, n := range append(uk, abroad...) {
+				if got := len(f.sim.SentTo(n)); got != 1 {
+					t.Errorf("%s texted %d times, want 1", n, got)
+				}
+			}
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -57,18 +58,30 @@ const (
 	// sent the text, so it is never sent again.
 	Unknown
 	// AccountProblem: Twilio refused our account (a wrong TWILIO_AUTH_TOKEN
-	// or TWILIO_ACCOUNT_SID, an account that is suspended or out of funds).
-	// It is our problem, not the member's: the text stays queued and is
-	// tried again later.
+	// or TWILIO_ACCOUNT_SID, an account that is suspended or out of funds)
+	// or the number we send from (not one of our Twilio numbers, or one
+	// that cannot send texts): no text from this sender can go. It is our
+	// problem, not the member's: the text stays queued and is tried again
+	// later.
 	AccountProblem
+	// SetupProblem: how our Twilio account is set up stops texts to some
+	// numbers only (a country not switched on, a trial account's unverified
+	// number); texts to other numbers still go. Also our problem, not the
+	// member's: the text stays queued and is tried again later.
+	SetupProblem
 )
 
 // AccountDetailsReason is what staff are told when Twilio does not accept
 // the account SID and auth token.
 const AccountDetailsReason = "Twilio did not accept our account details: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
 
-// accountCodes are Twilio's error codes that are about our account, not
-// the number texted, with what they mean in plain words.
+// FromReason is what staff are told when Twilio will not send from the
+// number (or sender) we give it.
+const FromReason = "Twilio will not send from this number: check TWILIO_SMS_FROM or the survey's number, and that it can send texts."
+
+// accountCodes are Twilio's error codes that are about our account or the
+// number we send from, not the number texted, with what they mean in plain
+// words. Every text from the same sender would be refused the same way.
 var accountCodes = map[int]string{
 	20003: AccountDetailsReason, // Authenticate / permission denied
 	20404: AccountDetailsReason, // the account in the address does not exist
@@ -77,6 +90,30 @@ var accountCodes = map[int]string{
 	20005: "Our Twilio account is not active (perhaps it ran out of funds, or the free trial was not started): check it in Twilio's Console.",
 	10001: "Our Twilio account is not active (perhaps it ran out of funds, or it was suspended): check it in Twilio's Console.",
 	20008: "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are Twilio's test credentials, which cannot send real texts.",
+	21606: FromReason, // From is not a message-capable Twilio number of this account
+	21659: FromReason, // From is not a Twilio number (or verified caller ID) of this account
+	21212: FromReason, // From is not a valid number or sender
+}
+
+// setupCodes are Twilio's error codes that are about how our account is
+// set up, but stop texts to some numbers only: other numbers still go.
+var setupCodes = map[int]string{
+	21408: "Texts to this country are not switched on for our Twilio account: turn it on under Messaging > Settings > Geo permissions in the Twilio console.",
+	21608: "Our Twilio account is a trial account, which can only text numbers verified in Twilio: verify the number in the Twilio console, or upgrade the account.",
+}
+
+// holdCodes are the Twilio error codes that keep a text queued because of
+// our own setup (account, sender, permissions), never failing it.
+func holdCodes() []int {
+	codes := make([]int, 0, len(accountCodes)+len(setupCodes))
+	for c := range accountCodes {
+		codes = append(codes, c)
+	}
+	for c := range setupCodes {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	return codes
 }
 
 // plainReasons say in plain words why Twilio would not take a text.
@@ -85,10 +122,7 @@ var plainReasons = map[int]string{
 	21211:       "Twilio says this is not a valid phone number.",
 	21214:       "Twilio says this number cannot be reached.",
 	21265:       "Twilio will not text this number because it is one of our own numbers.",
-	21408:       "Our Twilio account is not allowed to text this country (Twilio's Messaging Geographic Permissions).",
 	21602:       "The text was empty.",
-	21606:       "The number we send from cannot text this number: check that it is one of our Twilio numbers and can send texts.",
-	21608:       "Our Twilio account is a trial account, which can only text numbers verified in Twilio.",
 	21612:       "Twilio cannot send texts between the number we send from and this number.",
 	21614:       "This number is not a mobile, so it cannot get texts.",
 	21617:       "The text is too long (over 1,600 characters).",
@@ -105,6 +139,9 @@ var plainReasons = map[int]string{
 // Twilio error code is kept separately.
 func (e *SendError) Reason() string {
 	if r, ok := accountCodes[e.Code]; ok {
+		return r
+	}
+	if r, ok := setupCodes[e.Code]; ok {
 		return r
 	}
 	if r, ok := plainReasons[e.Code]; ok {
@@ -174,11 +211,14 @@ func classify(err error) *SendError {
 	if errors.As(err, &te) {
 		se := &SendError{Status: te.Status, Code: te.Code, Err: errors.New(te.Message)}
 		_, account := accountCodes[te.Code]
+		_, setup := setupCodes[te.Code]
 		switch {
 		case te.Code == ErrOptedOut:
 			se.Outcome = OptedOut
 		case account || te.Status == http.StatusUnauthorized:
 			se.Outcome = AccountProblem
+		case setup:
+			se.Outcome = SetupProblem
 		case te.Status == http.StatusTooManyRequests || te.Status >= 500 || te.Code == 20429 || te.Code == 21611:
 			se.Outcome = Retry
 		default:

@@ -139,26 +139,77 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if account != nil {
-		// Twilio refused our account: nobody is at fault on the list, and
-		// the texts stay queued for when it is fixed.
+		// Twilio refused our account or our number: nobody is at fault on
+		// the list, and the texts stay queued for when it is fixed.
 		p := summary.Progress
-		kept := fmt.Sprintf("The %d texts not sent are kept", p.Pending+p.Waiting+p.Sending)
-		if p.Pending+p.Waiting+p.Sending == 1 {
-			kept = "The 1 text not sent is kept"
+		return exitError{code: 1, msg: fmt.Sprintf("%s\nSent %d of %d. %s",
+			account.Reason(), p.Sent, p.Total, keptLine(p.Pending+p.Waiting+p.Sending))}
+	}
+	var held []store.Outbound
+	if summary.Waited {
+		// Texts Twilio would not send because of our own setup, though
+		// others went (a country not switched on, a trial account): they
+		// stay queued, and staff are told what to fix.
+		if held, err = sender.Held(sctx, res.Batch); err != nil {
+			return err
 		}
-		return exitError{code: 1, msg: fmt.Sprintf("%s\nSent %d of %d. %s: run the same command again once this is fixed, and they will be sent.",
-			account.Reason(), p.Sent, p.Total, kept)}
+		for _, o := range held {
+			if o.NotBefore.IsZero() {
+				summary.Progress.Pending--
+			} else {
+				summary.Progress.Waiting--
+			}
+		}
 	}
 	if summary.Problems, err = sender.Problems(sctx, res.Batch); err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, summary.String())
+	if len(held) > 0 {
+		return exitError{code: 1, msg: heldMessage(held, summary.Progress)}
+	}
 	return nil
 }
 
+// keptLine tells staff that n texts not sent are kept for the next run.
+func keptLine(n int) string {
+	if n == 1 {
+		return "The 1 text not sent is kept: run the same command again once this is fixed, and it will be sent."
+	}
+	return fmt.Sprintf("The %d texts not sent are kept: run the same command again once this is fixed, and they will be sent.", n)
+}
+
+// heldMessage says, once for each thing to fix, what Twilio needs changed
+// and which lines of the list wait for it.
+func heldMessage(held []store.Outbound, p store.BatchProgress) string {
+	var b strings.Builder
+	var reasons []string
+	lines := map[string][]store.Outbound{}
+	for _, o := range held {
+		if _, ok := lines[o.Reason]; !ok {
+			reasons = append(reasons, o.Reason)
+		}
+		lines[o.Reason] = append(lines[o.Reason], o)
+	}
+	const most = 20
+	for _, r := range reasons {
+		b.WriteString(r + "\n")
+		for i, o := range lines[r] {
+			if i == most {
+				fmt.Fprintf(&b, "  and %d more\n", len(lines[r])-most)
+				break
+			}
+			fmt.Fprintf(&b, "  line %d %s (Twilio error %d)\n", o.Line, o.PhoneMasked, o.ErrorCode)
+		}
+	}
+	fmt.Fprintf(&b, "Sent %d of %d. %s", p.Sent, p.Total, keptLine(len(held)))
+	return b.String()
+}
+
 // watchSend shows progress until every text of the batch has gone (or is
-// waiting for quiet hours to end), ctx ends, the wait is over, or Twilio
-// refuses our account (then nothing more can go).
+// waiting for quiet hours to end, or held until staff fix our Twilio setup),
+// ctx ends, the wait is over, or Twilio refuses our account or our number
+// (then nothing more can go).
 func watchSend(ctx context.Context, s *sms.Sender, batch string, wait time.Duration, stderr io.Writer) {
 	tty := isTerminal(stderr)
 	deadline := time.Now().Add(wait)
@@ -170,6 +221,17 @@ func watchSend(ctx context.Context, s *sms.Sender, batch string, wait time.Durat
 		p, err := s.Progress(ctx, batch)
 		if err == nil {
 			busy := p.Pending + p.Sending - p.Stale
+			if busy > 0 {
+				// Texts held for our own setup wait for staff, not for
+				// Twilio: the list is done when only they are left.
+				if held, err := s.Held(ctx, batch); err == nil {
+					for _, o := range held {
+						if o.NotBefore.IsZero() {
+							busy--
+						}
+					}
+				}
+			}
 			switch {
 			case tty:
 				fmt.Fprintf(stderr, "\r%s", progressBar(p, 30))
