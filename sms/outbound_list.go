@@ -298,6 +298,13 @@ func (s Summary) String() string {
 	case inv.Added == 0 && inv.Resumed == 0 && inv.Already > 0:
 		fmt.Fprintf(&b, "Nobody new to invite: everyone in this list was invited to %s before (batch %s), so nobody was texted again.\n",
 			title, inv.Batch)
+	case (s.Waited || p.Sent > 0) && inv.Already > 0:
+		// A list run again: the count covers every run of it.
+		have := "people in this list have"
+		if p.Sent == 1 {
+			have = "person in this list has"
+		}
+		fmt.Fprintf(&b, "%d %s now been invited to %s.\n", p.Sent, have, title)
 	case s.Waited || p.Sent > 0:
 		fmt.Fprintf(&b, "Invited %s to %s.\n", people(p.Sent), title)
 	default:

@@ -160,7 +160,7 @@ func TestSendWithTheWrongTokenKeepsTheTexts(t *testing.T) {
 	if err := cmdSend(ctx, args, func(k string) string { return env[k] }, nil, &stdout, &stderr); err != nil {
 		t.Fatalf("send with the right token: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stdout.String(), `Invited 3 people to "Your day service".`) || strings.Contains(stdout.String(), "Nobody new") {
+	if !strings.Contains(stdout.String(), `3 people in this list have now been invited to "Your day service".`) || strings.Contains(stdout.String(), "Nobody new") {
 		t.Errorf("second run: %q", stdout.String())
 	}
 	for _, n := range []string{"+447700900011", "+447700900012", "+447700900013"} {
