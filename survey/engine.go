@@ -878,9 +878,11 @@ func (e *engine) menu(q *Question) string {
 		switch {
 		case sms:
 			out = e.phrase("sms-words")
-		case q.Optional:
+		case q.Optional && (e.s.ownPhrase(e.sess.Lang, "voice-words-skip") ||
+			!e.s.ownPhrase(e.sess.Lang, "voice-words") && !e.s.ownPhrase(e.sess.Lang, "voice-skip")):
 			// By phone "#" skips before the beep and finishes after it:
-			// say which is which, skip first.
+			// say which is which, skip first. (A survey that words the
+			// two parts itself, in a translation say, keeps its words.)
 			return e.phrase("voice-words-skip")
 		default:
 			out = e.phrase("voice-words")

@@ -569,3 +569,41 @@ thanks: Thank you.
 		t.Errorf("skipping the bus: %q, want %q", got, want)
 	}
 }
+
+// An optional words question by phone: "press hash now" before the beep;
+// a translation that words the two parts itself keeps its own words.
+func TestVoiceOptionalWordsMenu(t *testing.T) {
+	s := MustParse("w.yaml", []byte(`id: w
+consent: Is that OK?
+questions:
+  - id: why
+    ask: Tell us why.
+    answer: words
+    optional: true
+thanks: Thank you.
+translations:
+  cy:
+    consent: Ydy hynny'n iawn?
+    questions:
+      why: {ask: Dywedwch pam.}
+    phrases:
+      voice-words: "Siaradwch ar ol y bip."
+      voice-skip: "I hepgor, pwyswch hash."
+`))
+	menu := func(r Reply) string {
+		for _, p := range r.Prompts {
+			if p.Key == "menu:why" {
+				return p.Text
+			}
+		}
+		return ""
+	}
+	rs, _ := talk(s, Voice, Needs{}, dg("1"), dg("1"))
+	if got := menu(rs[2]); got != DefaultPhrases["voice-words-skip"] {
+		t.Errorf("English menu = %q", got)
+	}
+	rs, _ = talk(s, Voice, Needs{}, dg("2"), dg("1"))
+	if got := menu(rs[2]); got != "Siaradwch ar ol y bip. I hepgor, pwyswch hash." {
+		t.Errorf("Welsh menu = %q", got)
+	}
+}

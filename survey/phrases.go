@@ -72,6 +72,15 @@ func (s *Survey) phrase(lang, key string) string {
 	return DefaultPhrases[key]
 }
 
+// ownPhrase reports whether the survey gives its own words for key in
+// lang (a translation's phrases, or the survey's own for its language).
+func (s *Survey) ownPhrase(lang, key string) bool {
+	if t, ok := s.Translations[lang]; ok && lang != s.Language {
+		return t.Phrases[key] != ""
+	}
+	return s.Phrases[key] != ""
+}
+
 // fill replaces {name} placeholders: pairs are name, value, name, value...
 func fill(text string, pairs ...string) string {
 	if !strings.Contains(text, "{") {
