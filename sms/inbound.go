@@ -213,8 +213,12 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 		return h.step(ctx, in, sess, p)
 	}
 	if finished := turn.Values[3]; finished != nil {
-		p.reply(h.finishedText(*finished))
-		return nil
+		// Only for the survey they finished: a text to another survey's
+		// number starts that survey.
+		if other, _, ok := h.Catalog.ByNumber(in.to); !ok || other.ID == *finished {
+			p.reply(h.finishedText(*finished))
+			return nil
+		}
 	}
 	if sv, version, ok := h.Catalog.ByNumber(in.to); ok {
 		return h.begin(in, sv, version, p)

@@ -798,4 +798,24 @@ func TestTextAfterFinishing(t *testing.T) {
 	finish()
 	time.Sleep(2500 * time.Millisecond)
 	mustContain(t, f.text(t, member, "thanks"), "Hello from "+orgName)
+
+	// Having finished one survey does not stop another starting: a text to
+	// the other survey's own number starts it.
+	ctx := context.Background()
+	welsh, err := os.ReadFile("../survey/testdata/welsh.yaml") // on +447700900222
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.db.SaveSurvey(ctx, "clubs", "Clubs", string(welsh), "welsh.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.handler.Catalog.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	finish()
+	res, err := f.sim.Text(ctx, member, "+447700900222", "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, strings.Join(res.Messages, "\n"), "Cymraeg")
 }
