@@ -336,3 +336,70 @@ func TestEverythingSaidIsKept(t *testing.T) {
 		t.Errorf("call_inputs:\n got %q\nwant %q", got, want)
 	}
 }
+
+// Bug: a step with a state we could not read, in the middle of a call,
+// started the call afresh with the same conversation and step numbers, so
+// the answers given after it collided with earlier ones and were dropped.
+// Now the caller is offered to carry on, and the steps after the restart
+// have numbers of their own; with a withheld number (no carry on) a new
+// conversation starts.
+func TestRestartMidCallKeepsEverything(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{})
+	actionOf := func(doc string) string {
+		t.Helper()
+		_, rest, ok := strings.Cut(doc, `action="`)
+		if !ok {
+			t.Fatalf("no action in %s", doc)
+		}
+		a, _, _ := strings.Cut(rest, `"`)
+		return strings.ReplaceAll(a, "&amp;", "&")
+	}
+	for _, from := range []string{member, "anonymous"} {
+		c := e.atQuestion1(t, from)
+		must(t, c.Press("1")) // feel = good; now at "staff"
+		form := callForm(c, "Digits", "4")
+		form.Set("From", from)
+		doc := e.postTwiML(t, ivr.PathStep+"?st=broken", form)
+		if from == member {
+			if !strings.Contains(doc, "To carry on where you stopped, press 1.") {
+				t.Fatalf("restart with a known number: %s", doc)
+			}
+			form.Set("Digits", "1")
+			doc = e.postTwiML(t, actionOf(doc), form) // carry on: the staff question again
+			form.Set("Digits", "4")
+			doc = e.postTwiML(t, actionOf(doc), form)
+			if !strings.Contains(doc, "You said: 4.") {
+				t.Fatalf("carrying on: %s", doc)
+			}
+			e.flush()
+			if got := byQuestion(e.answers(c.Sid)); got["feel"] != "good" || got["staff"] != "4" {
+				t.Errorf("answers after the restart = %v", got)
+			}
+		} else {
+			if !strings.Contains(doc, "Is that OK?") || strings.Contains(doc, "carry on") {
+				t.Fatalf("restart with a withheld number: %s", doc)
+			}
+			form.Set("Digits", "1")
+			doc = e.postTwiML(t, actionOf(doc), form) // consent in the new conversation
+			form.Set("Digits", "3")
+			e.postTwiML(t, actionOf(doc), form)
+			e.flush()
+			if got := byQuestion(e.answers(c.Sid)); got["feel"] != "good" || len(got) != 1 {
+				t.Errorf("first conversation's answers = %v", got)
+			}
+			if got := byQuestion(e.answers(c.Sid + "-1")); got["feel"] != "not-good" {
+				t.Errorf("restarted conversation's answers = %v", got)
+			}
+		}
+		must(t, c.Hangup())
+		e.flush()
+		if s, _ := e.conversation(c.Sid); s != "partial" {
+			t.Errorf("%s: first conversation = %q after hanging up, want partial", from, s)
+		}
+	}
+	set, _ := e.redis.Client.LLen(e.ctx, e.redis.Key("spool", "failed")).Result()
+	if set != 0 {
+		t.Errorf("%d events were set aside by the journal", set)
+	}
+}

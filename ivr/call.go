@@ -40,7 +40,7 @@ func (h *Handler) incoming(ctx context.Context, c *call, r *http.Request) ([]twi
 	// when it names the one they stopped in.
 	if rs, ok := h.loadResume(ctx, c.from); ok && (len(onNumber) == 0 || slices.Contains(onNumber, rs.Sess.SurveyID)) {
 		if sv, err := h.Catalog.Version(ctx, rs.Sess.SurveyID, rs.Sess.Version); err == nil {
-			st := callState{Conv: rs.Conv, N: 1, Mode: modeResume, Sess: rs.Sess}
+			st := callState{Conv: rs.Conv, N: c.firstN(), Mode: modeResume, Sess: rs.Sess}
 			return append([]twiml.Element{h.notice(sv, rs.Sess.Lang, rs.Sess.Needs.SlowSpeech)}, h.resumeOffer(sv, st, "")...), nil
 		}
 	}
@@ -67,7 +67,7 @@ func (h *Handler) incoming(ctx context.Context, c *call, r *http.Request) ([]twi
 			return h.begin(ctx, c, sv, version, needs, true, nil), nil
 		}
 	}
-	st := callState{N: 1, Mode: modePick, Picks: picks, Sess: survey.Session{Needs: needs}}
+	st := callState{N: c.firstN(), Mode: modePick, Picks: picks, Sess: survey.Session{Needs: needs}}
 	lang := h.conf().Language
 	return append([]twiml.Element{h.notice(nil, lang, needs.SlowSpeech)}, h.pickMenu(st, "")...), nil
 }
@@ -77,10 +77,14 @@ func (h *Handler) incoming(ctx context.Context, c *call, r *http.Request) ([]twi
 func (h *Handler) begin(ctx context.Context, c *call, sv *survey.Survey, version int, needs survey.Needs, notice bool, lead []twiml.Element) []twiml.Element {
 	reply, sess := survey.Start(sv, survey.Voice, needs)
 	sess.Version = version
-	st := callState{Conv: c.sid, N: 1, Sess: sess}
-	h.record(ctx, store.Event{Conversation: &store.ConversationStarted{ID: c.sid, Person: h.caller(c), SurveyID: sv.ID,
-		Version: version, Channel: "voice", CallSid: c.sid, Language: sess.Lang}})
-	h.rememberCall(ctx, c.sid, c.sid)
+	st := callState{Conv: c.conv(), N: c.firstN(), Sess: sess}
+	callSid := c.sid // conversations.call_sid is unique: only the call's first conversation has it
+	if c.restart > 0 {
+		callSid = ""
+	}
+	h.record(ctx, store.Event{Conversation: &store.ConversationStarted{ID: c.conv(), Person: h.caller(c), SurveyID: sv.ID,
+		Version: version, Channel: "voice", CallSid: callSid, Language: sess.Lang}})
+	h.rememberCall(ctx, c.sid, c.conv())
 	var els []twiml.Element
 	if notice {
 		els = append(els, h.notice(sv, sess.Lang, needs.SlowSpeech))
@@ -95,8 +99,7 @@ func (h *Handler) step(ctx context.Context, c *call, r *http.Request) ([]twiml.E
 	if err != nil {
 		// Only our own TwiML (or a Voice URL pasted wrongly) sends a step
 		// without a state: start the call afresh rather than hang up.
-		h.failed("bad-state", err)
-		return h.incoming(ctx, c, r)
+		return h.restartCall(ctx, c, r, err)
 	}
 	if st.Conv == "" && st.Mode == modeSurvey {
 		st.Conv = c.sid
@@ -481,8 +484,14 @@ func (h *Handler) ServeStatus(w http.ResponseWriter, r *http.Request) {
 			}
 			return err
 		})
-		// A finished or refused conversation is not changed by this.
-		h.record(r.Context(), store.Event{End: &store.ConversationEnded{ID: conv, Status: "partial"}})
+		// A finished or refused conversation is not changed by this. The
+		// call's first conversation is closed too, in case the call
+		// started afresh after a step we could not read.
+		events := []store.Event{{End: &store.ConversationEnded{ID: conv, Status: "partial"}}}
+		if conv != sid {
+			events = append(events, store.Event{End: &store.ConversationEnded{ID: sid, Status: "partial"}})
+		}
+		h.record(r.Context(), events...)
 	}
 	writeTwiML(w, nil)
 }

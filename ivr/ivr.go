@@ -223,6 +223,45 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) bool {
 // call is what every voice webhook says about the call.
 type call struct {
 	sid, from, to string
+	// restart counts the times this call started afresh because a step
+	// came without a state we could read (0: never). A restart is a new
+	// conversation with its own step numbers, so nothing it stores can
+	// collide with what the call stored before.
+	restart int
+}
+
+// conv is the id of the conversation a call starts.
+func (c *call) conv() string {
+	if c.restart == 0 {
+		return c.sid
+	}
+	return c.sid + "-" + strconv.Itoa(c.restart)
+}
+
+// firstN is the number of a call's first step (see restart).
+func (c *call) firstN() int { return c.restart*10000 + 1 }
+
+// restartCall starts a call afresh after a step we could not read. What
+// the call said so far stays in its first conversation; the caller is
+// offered to carry on with it (when we know their number) or starts a new
+// one. The call status callback closes both.
+func (h *Handler) restartCall(ctx context.Context, c *call, r *http.Request, cause error) ([]twiml.Element, error) {
+	h.failed("bad-state", cause)
+	n := 0
+	h.redisDo(ctx, func(ctx context.Context) error {
+		key := h.Redis.Key("ivr", "restarts", c.sid)
+		v, err := h.Redis.Client.Incr(ctx, key).Result()
+		if err == nil {
+			h.Redis.Client.Expire(ctx, key, callTTL)
+			n = int(v)
+		}
+		return err
+	})
+	if n == 0 {
+		n = 1 + int(time.Now().UnixNano()%9000) // Redis is away: still a fresh range
+	}
+	c.restart = n
+	return h.incoming(ctx, c, r)
 }
 
 // caller is the participant a call belongs to. A caller whose number is

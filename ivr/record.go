@@ -33,8 +33,7 @@ func (h *Handler) ServeRecorded(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) recorded(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error) {
 	st, err := decodeState(r.URL.Query().Get("st"))
 	if err != nil {
-		h.failed("bad-state", err)
-		return h.incoming(ctx, c, r) // start afresh rather than hang up
+		return h.restartCall(ctx, c, r, err) // start afresh rather than hang up
 	}
 	if st.Conv == "" {
 		st.Conv = c.sid
