@@ -99,6 +99,9 @@ type Sender struct {
 	accountBad  chan struct{}
 	accountOnce sync.Once
 	accountErr  atomic.Pointer[SendError]
+	// invited holds the batches this Sender queued (Invite): a refusal of
+	// another batch's sending number is not this process's problem.
+	invited sync.Map
 }
 
 // NewSender makes a Sender. Call Start to send (the send command and the
@@ -228,7 +231,14 @@ func (s *Sender) Held(ctx context.Context, batch string) ([]store.Outbound, erro
 	})
 }
 
-func (s *Sender) noteAccountProblem(se *SendError) {
+func (s *Sender) noteAccountProblem(se *SendError, batch string) {
+	if FromRefused(se.Code) {
+		// Only texts from one number are refused: a concern of the lists
+		// sent from it, not of every list this process watches.
+		if _, mine := s.invited.Load(batch); !mine {
+			return
+		}
+	}
 	s.accountOnce.Do(func() {
 		s.accountErr.Store(se)
 		close(s.accountBad)
@@ -308,6 +318,7 @@ func (s *Sender) Invite(ctx context.Context, inv Invitation) (InviteResult, erro
 		sum := sha256.Sum256([]byte(strings.Join(hashes, ",")))
 		res.Batch = sv.ID + "-" + hex.EncodeToString(sum[:5])
 	}
+	s.invited.Store(res.Batch, true)
 	if until, quiet := s.cfg.Quiet.Until(s.Now()); quiet && !inv.AnyTime {
 		res.NotBefore = until
 	}
@@ -757,7 +768,7 @@ func (s *Sender) deliver(ctx context.Context, j *sendJob, last bool) error {
 			return errors.Join(se, err)
 		}
 		if se.Outcome == AccountProblem {
-			s.noteAccountProblem(se)
+			s.noteAccountProblem(se, j.o.BatchID)
 		}
 		return river.JobSnooze(s.backoff(j.o.Attempts + 1))
 	case Rejected:

@@ -97,7 +97,7 @@ readPart:
 			// where the number should be; and a quote still open at the end
 			// of the file was never closed.
 			spill := multiline(rec) && (first || col >= len(rec) || strings.ContainsAny(rec[col], "\r\n") ||
-				strings.TrimSpace(rec[col]) == "")
+				strings.TrimSpace(rec[col]) == "" || swallowsNumbers(rec, region))
 			if spill || (cr.InputOffset() == int64(len(part)) && openQuote(part[start:])) {
 				list.Broken = append(list.Broken, BadLine{Line: line, Reason: unclosedQuote})
 				from = line
@@ -145,6 +145,23 @@ func multiline(rec []string) bool {
 	for _, c := range rec {
 		if strings.ContainsAny(c, "\r\n") {
 			return true
+		}
+	}
+	return false
+}
+
+// swallowsNumbers reports whether a cell over several lines holds, on a
+// line after its first, what looks like a row of the list: a phone number
+// at the start. A note over two lines is fine; a quote mark left open in
+// a notes column that swallowed the next people is not.
+func swallowsNumbers(rec []string, region string) bool {
+	for _, c := range rec {
+		lines := strings.FieldsFunc(c, func(r rune) bool { return r == '\n' || r == '\r' })
+		for _, l := range lines[min(1, len(lines)):] {
+			first, _, _ := strings.Cut(l, ",")
+			if _, reason := Normalise(strings.Trim(strings.TrimSpace(first), `"`), region); reason == "" {
+				return true
+			}
 		}
 	}
 	return false

@@ -1108,6 +1108,24 @@ func TestReadListUnclosedQuote(t *testing.T) {
 	if got := s.String(); !strings.Contains(got, "people.csv:7: this line has a quote mark (\") that is not closed.\n") {
 		t.Errorf("summary %q", got)
 	}
+
+	// A quote left open in a notes column, closed again by a later quote
+	// mark, must not swallow the people in between.
+	notes := "phone,notes\n07700900001,\"likes tea\n07700900002,ok\n07700900003,\"Smith, J\"\n07700900004,z\n"
+	list, err = sms.ReadList(strings.NewReader(notes), "GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var numbers []string
+	for _, p := range list.People {
+		numbers = append(numbers, p.Number)
+	}
+	if len(list.Broken) != 1 || list.Broken[0].Line != 2 {
+		t.Errorf("broken = %v", list.Broken)
+	}
+	if fmt.Sprint(numbers) != "[+447700900002 +447700900003 +447700900004]" {
+		t.Errorf("people %v (line 2 is reported; nobody after it may be lost)", numbers)
+	}
 }
 
 func TestSummaryOfAnEmptyList(t *testing.T) {
@@ -1118,4 +1136,23 @@ func TestSummaryOfAnEmptyList(t *testing.T) {
 	if strings.Contains(got, "Queued") || strings.Contains(got, "0 people") || !strings.Contains(got, "line 2 '0770' is too short") {
 		t.Errorf("summary %q", got)
 	}
+}
+
+// A refusal of another list's sending number is not this process's
+// problem: `send` watching its own list must not stop because of it. A
+// refusal of the account itself concerns every list.
+func TestFromRefusalOfAnotherListDoesNotStopThisOne(t *testing.T) {
+	f := newOutFixture(t)
+	f.sim.FailNextMessages(1, 400, 21606)
+	queuer := f.sender(t, nil) // queues the list (like the server, or another send)
+	worker := f.sender(t, nil) // sends it, having queued nothing itself
+	invite(t, queuer, sms.Invitation{People: people("+447700900411")})
+	run(t, worker)
+	eventually(t, "Twilio refused the sending number", func() bool { return len(f.sim.Refused()) == 1 })
+	select {
+	case <-worker.AccountProblem():
+		t.Fatalf("a process that did not queue the list was told to stop: %+v", worker.AccountError())
+	case <-time.After(500 * time.Millisecond):
+	}
+	stop(t, worker)
 }

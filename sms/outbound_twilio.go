@@ -205,6 +205,10 @@ func (t *Texter) Send(sender, to, body string) (string, error) {
 	return *m.Sid, nil
 }
 
+// FromRefused reports whether a Twilio error code refuses the number we
+// send from (not the account as a whole).
+func FromRefused(code int) bool { return code == 21606 || code == 21659 || code == 21212 }
+
 // classify decides whether a failed request may have sent the text.
 func classify(err error) *SendError {
 	var te *client.TwilioRestError
