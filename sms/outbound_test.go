@@ -778,9 +778,11 @@ func TestWrongAuthTokenKeepsTextsQueued(t *testing.T) {
 
 	// The right token, and the same list again: everyone gets one text, now.
 	f.texter = right
+	// (Queued before the sender runs: else it may pick up a text whose
+	// back-off has ended before the list is sent again.)
 	fixed := f.sender(t, func(c *sms.SenderConfig) { c.RetryAfter = time.Hour })
-	run(t, fixed)
 	again := invite(t, fixed, sms.Invitation{People: people(list...)})
+	run(t, fixed)
 	if again.Batch != res.Batch || again.Added != 0 || again.Resumed != len(list) {
 		t.Fatalf("the same list again: %+v; want the %d queued texts resumed", again, len(list))
 	}
@@ -928,8 +930,8 @@ func TestSenderRefusalsKeepTextsQueued(t *testing.T) {
 
 			// Fixed, and the same list again: the member gets one text, now.
 			fixed := f.sender(t, func(c *sms.SenderConfig) { c.RetryAfter = time.Hour })
+			again := invite(t, fixed, sms.Invitation{People: people(member)}) // before it runs: see TestWrongAuthTokenKeepsTextsQueued
 			run(t, fixed)
-			again := invite(t, fixed, sms.Invitation{People: people(member)})
 			if again.Added != 0 || again.Resumed != 1 {
 				t.Fatalf("the same list again: %+v; want the queued text resumed", again)
 			}
@@ -1052,8 +1054,8 @@ func TestSetupRefusalsHoldOnlyThoseTexts(t *testing.T) {
 			// text each, nobody else is texted again.
 			gate.allow()
 			fixed := f.sender(t, func(c *sms.SenderConfig) { c.RetryAfter = time.Hour })
-			run(t, fixed)
 			again := invite(t, fixed, sms.Invitation{People: people(append(append([]string{}, uk[:2]...), append(abroad, uk[2])...)...)})
+			run(t, fixed) // after the list is queued again: see TestWrongAuthTokenKeepsTextsQueued
 			if again.Added != 0 || again.Resumed != len(abroad) {
 				t.Fatalf("the same list again: %+v; want the %d held texts resumed", again, len(abroad))
 			}
