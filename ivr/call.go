@@ -152,7 +152,7 @@ func inputOf(f url.Values) survey.Input {
 	} else if digits != "" {
 		digits = "#"
 	}
-	in := survey.Input{Digits: digits, Speech: strings.TrimSpace(storable(f.Get("SpeechResult"), maxSpeech))}
+	in := survey.Input{Digits: digits, Speech: strings.TrimSpace(webhook.Storable(f.Get("SpeechResult"), maxSpeech))}
 	if in.Digits != "" {
 		in.Speech = ""
 	} else if c, err := strconv.ParseFloat(f.Get("Confidence"), 64); err == nil {

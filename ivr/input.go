@@ -2,7 +2,6 @@ package ivr
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // Limits on what a webhook may hand the engine and the database. Twilio
@@ -14,25 +13,6 @@ const (
 	maxText   = 64 << 10
 	maxSID    = 64
 )
-
-// storable makes text Postgres can hold while keeping the rest as sent:
-// invalid UTF-8 becomes U+FFFD, NUL bytes are dropped (Postgres text
-// cannot hold them), and it is cut to at most max bytes on a rune
-// boundary.
-func storable(s string, max int) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	s = strings.ReplaceAll(s, "\x00", "")
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
 
 // dtmf keeps only the keys a telephone keypad has; Twilio sends nothing
 // else in Digits.

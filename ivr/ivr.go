@@ -284,8 +284,8 @@ func (h *Handler) serveTwiML(w http.ResponseWriter, r *http.Request, f stepFunc)
 	if !h.verify(w, r) {
 		return
 	}
-	c := &call{sid: r.PostForm.Get("CallSid"), from: storable(strings.TrimSpace(r.PostForm.Get("From")), maxSID),
-		to: storable(strings.TrimSpace(r.PostForm.Get("To")), maxSID)}
+	c := &call{sid: r.PostForm.Get("CallSid"), from: webhook.Storable(strings.TrimSpace(r.PostForm.Get("From")), maxSID),
+		to: webhook.Storable(strings.TrimSpace(r.PostForm.Get("To")), maxSID)}
 	if !validSID(c.sid) {
 		// Not a call Twilio could make: nobody is listening, so no TwiML.
 		http.Error(w, "CallSid is required (up to 64 printable characters): this does not look like a call from Twilio.", http.StatusBadRequest)

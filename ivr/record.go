@@ -41,7 +41,7 @@ func (h *Handler) recorded(ctx context.Context, c *call, r *http.Request) ([]twi
 	f := r.PostForm
 	in := survey.Input{NoInput: true}
 	if u, sid := f.Get("RecordingUrl"), f.Get("RecordingSid"); u != "" && validSID(sid) {
-		in = survey.Input{Recording: &survey.Recording{URL: storable(u, 2048), SID: sid, Seconds: recordingSeconds(f.Get("RecordingDuration"))}}
+		in = survey.Input{Recording: &survey.Recording{URL: webhook.Storable(u, 2048), SID: sid, Seconds: recordingSeconds(f.Get("RecordingDuration"))}}
 	}
 	return h.stepSurvey(ctx, c, st, in)
 }
@@ -114,7 +114,7 @@ func (h *Handler) recordingStatus(w http.ResponseWriter, r *http.Request) {
 			h.callbackError(w, "download", err, http.StatusBadGateway, "The recording could not be downloaded; please send it again.")
 			return
 		}
-		rec := store.Recording{SID: sid, CallSID: storable(f.Get("CallSid"), maxSID), ConversationID: q.Get("c"), QuestionID: q.Get("q"),
+		rec := store.Recording{SID: sid, CallSID: webhook.Storable(f.Get("CallSid"), maxSID), ConversationID: q.Get("c"), QuestionID: q.Get("q"),
 			AnswerKey: q.Get("k"), Language: q.Get("l"), Seconds: recordingSeconds(f.Get("RecordingDuration")), ContentType: contentType, Audio: audio}
 		inserted, err := h.DB.SaveRecording(ctx, rec)
 		if err != nil {
@@ -214,8 +214,8 @@ func (h *Handler) transcription(w http.ResponseWriter, r *http.Request) {
 	if f.Get("TranscriptionStatus") == "completed" {
 		status = "completed"
 	}
-	t := store.Transcript{RecordingSID: sid, AnswerKey: storable(q.Get("k"), 200), Source: "twilio", Status: status,
-		Text: strings.TrimSpace(storable(f.Get("TranscriptionText"), maxText)), ExternalSID: storable(f.Get("TranscriptionSid"), maxSID)}
+	t := store.Transcript{RecordingSID: sid, AnswerKey: webhook.Storable(q.Get("k"), 200), Source: "twilio", Status: status,
+		Text: strings.TrimSpace(webhook.Storable(f.Get("TranscriptionText"), maxText)), ExternalSID: webhook.Storable(f.Get("TranscriptionSid"), maxSID)}
 	if err := h.DB.SaveTranscript(r.Context(), t); err != nil {
 		h.callbackError(w, "postgres", err, http.StatusServiceUnavailable, "The transcript cannot be stored just now; please send it again.")
 		return

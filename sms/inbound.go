@@ -11,6 +11,7 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
+	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
 // inbound is one text as Twilio delivered it.
@@ -49,7 +50,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 		sid:        r.PostForm.Get("MessageSid"),
 		from:       strings.TrimSpace(r.PostForm.Get("From")),
 		to:         strings.TrimSpace(r.PostForm.Get("To")),
-		body:       storable(r.PostForm.Get("Body")),
+		body:       webhook.Storable(r.PostForm.Get("Body"), 0),
 		optOutType: strings.ToUpper(r.PostForm.Get("OptOutType")),
 		media:      mediaURLs(r.PostForm),
 	}

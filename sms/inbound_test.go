@@ -98,6 +98,23 @@ func newFixtureWith(t testing.TB, db *store.DB, r *store.Redis, opts ...option) 
 	return f
 }
 
+// addWelsh adds the Welsh "clubs" survey (keyword CLUBS, number
+// +447700900222) from the survey package's test files.
+func (f *fixture) addWelsh(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	welsh, err := os.ReadFile("../survey/testdata/welsh.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.db.SaveSurvey(ctx, "clubs", "Clubs", string(welsh), "welsh.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.handler.Catalog.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // text sends a text and returns the reply as one string.
 func (f *fixture) text(t *testing.T, from, body string) string {
 	t.Helper()
@@ -573,17 +590,7 @@ func TestDuplicateAcrossTwoServers(t *testing.T) {
 func TestLanguageChosenIsKept(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	ctx := context.Background()
-	welsh, err := os.ReadFile("../survey/testdata/welsh.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := f.db.SaveSurvey(ctx, "clubs", "Clubs", string(welsh), "welsh.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.handler.Catalog.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.addWelsh(t)
 	mustContain(t, f.text(t, member, "CLUBS"), "Cymraeg")
 	mustContain(t, f.text(t, member, "2"), "Helo.")
 	mustContain(t, f.text(t, member, "1"), "Cwestiwn 1 o 2.")
@@ -801,19 +808,9 @@ func TestTextAfterFinishing(t *testing.T) {
 
 	// Having finished one survey does not stop another starting: a text to
 	// the other survey's own number starts it.
-	ctx := context.Background()
-	welsh, err := os.ReadFile("../survey/testdata/welsh.yaml") // on +447700900222
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := f.db.SaveSurvey(ctx, "clubs", "Clubs", string(welsh), "welsh.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.handler.Catalog.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
+	f.addWelsh(t) // on +447700900222
 	finish()
-	res, err := f.sim.Text(ctx, member, "+447700900222", "hi")
+	res, err := f.sim.Text(context.Background(), member, "+447700900222", "hi")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -216,10 +215,7 @@ func mediaURLs(form url.Values) []string {
 		if err != nil || (!strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https")) || u.Host == "" {
 			continue
 		}
-		raw = storable(raw)
-		if len(raw) > maxMediaURL {
-			raw = strings.ToValidUTF8(raw[:maxMediaURL], "")
-		}
+		raw = webhook.Storable(raw, maxMediaURL)
 		out = append(out, raw)
 	}
 	return out
@@ -233,16 +229,6 @@ func keyword(body string) string {
 		return ""
 	}
 	return strings.ToUpper(w)
-}
-
-// storable makes text Postgres can hold while keeping everything else
-// exactly as sent: invalid UTF-8 becomes U+FFFD and NUL bytes are dropped
-// (Postgres text cannot contain them).
-func storable(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.ReplaceAll(s, "\x00", "")
 }
 
 func newID(prefix string) string {

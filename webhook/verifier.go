@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes is the largest webhook body Verifier.Check reads. Twilio's
@@ -212,4 +213,23 @@ func XMLSafe(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// Storable makes webhook text something Postgres can hold, keeping the rest
+// exactly as sent: invalid UTF-8 becomes U+FFFD, NUL bytes are dropped
+// (Postgres text cannot hold them), and when max > 0 it is cut to at most
+// max bytes on a character boundary.
+func Storable(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	s = strings.ReplaceAll(s, "\x00", "")
+	if max > 0 && len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }

@@ -22,31 +22,7 @@ import (
 
 func TestSendCommand(t *testing.T) {
 	ctx := context.Background()
-	dbURL := storetest.DatabaseURL(t)
-	db, err := store.OpenDB(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.MigrateRiver(ctx); err != nil { // until DB.Migrate does it
-		t.Fatal(err)
-	}
-	if _, _, err := db.SaveSurvey(ctx, "day-service", "Your day service", string(survey.DemoYAML), "day-service.yaml"); err != nil {
-		t.Fatal(err)
-	}
-	const sid, token = "AC0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef"
-	sim := phonesim.New(phonesim.Config{AccountSID: sid, AuthToken: token, WebhookBase: "http://127.0.0.1:1"})
-	t.Cleanup(func() { sim.Close() })
-	apiURL, err := sim.StartAPIServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"DATABASE_URL": dbURL, "REDIS_URL": storetest.RedisURL(), "REDIS_PREFIX": storetest.RedisPrefix(t),
-		"TWILIO_ACCOUNT_SID": sid, "TWILIO_AUTH_TOKEN": token, "PUBLIC_URL": "http://127.0.0.1:1",
-		"HYS_SECRET_KEY": "a-send-command-secret-long-enough-1234", "TWILIO_API_URL": apiURL,
-		"TWILIO_SMS_FROM": "+447700900100", "HYS_QUIET_HOURS": "off", "HYS_SMS_RATE": "100",
-	}
+	_, sim, env := sendFixture(t)
 	file := filepath.Join(t.TempDir(), "members.csv")
 	csv := "Name,Mobile\nSam,07700 900001\nAlex,+447700900002\nJo,0770\nKim,07700900003\n"
 	if err := os.WriteFile(file, []byte(csv), 0o600); err != nil {
