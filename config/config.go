@@ -314,6 +314,16 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 	}
 }
 
+// DatabaseFromEnv reads DATABASE_URL alone, for the commands that need only
+// the database (migrate, survey import and list).
+func DatabaseFromEnv(getenv func(string) string) (string, error) {
+	v := getenv("DATABASE_URL")
+	if msg := CheckDatabaseURL(v); msg != "" {
+		return "", Problems{msg}
+	}
+	return v, nil
+}
+
 // CheckDatabaseURL returns a sentence describing what is wrong with a
 // DATABASE_URL value, or "" when it is usable.
 func CheckDatabaseURL(v string) string {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,9 +45,9 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 }
 
 func cmdMigrate(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	url := getenv("DATABASE_URL")
-	if msg := config.CheckDatabaseURL(url); msg != "" {
-		return errors.New(msg)
+	url, err := config.DatabaseFromEnv(getenv)
+	if err != nil {
+		return err
 	}
 	db, err := store.OpenDB(ctx, url)
 	if err != nil {

@@ -95,9 +95,9 @@ func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 }
 
 func openDB(ctx context.Context, getenv func(string) string) (*store.DB, error) {
-	url := getenv("DATABASE_URL")
-	if msg := config.CheckDatabaseURL(url); msg != "" {
-		return nil, errors.New(msg)
+	url, err := config.DatabaseFromEnv(getenv)
+	if err != nil {
+		return nil, err
 	}
 	db, err := store.OpenDB(ctx, url)
 	if err != nil {
