@@ -400,7 +400,7 @@ func TestQuietHours(t *testing.T) {
 	var wait time.Duration
 	eventually(t, "the job is put off", func() bool {
 		return f.db.Pool.QueryRow(ctx, `SELECT extract(epoch FROM scheduled_at - now())::bigint * 1000000000
-			FROM river_job WHERE state = 'scheduled' AND (args->>'id')::bigint = (SELECT id FROM outbound WHERE batch_id = 'late')`).Scan(&wait) == nil
+			FROM river_job WHERE state = 'scheduled' AND id = (SELECT job_id FROM outbound WHERE batch_id = 'late')`).Scan(&wait) == nil
 	})
 	if want := 11 * time.Hour; wait < want-5*time.Minute || wait > want+time.Minute {
 		t.Fatalf("the job comes back in %v, want about %v", wait, want)
