@@ -246,7 +246,9 @@ func call(ctx context.Context, sim *phonesim.Emulator, v visit, rng *rand.Rand) 
 		return 0, err
 	}
 	recs := 0
-	for _, s := range v.steps {
+	var before []string
+	for i, s := range v.steps {
+		before = c.Heard()
 		if c.Waiting() == phonesim.WaitEnded {
 			return recs, nil
 		}
@@ -259,6 +261,14 @@ func call(ctx context.Context, sim *phonesim.Emulator, v visit, rng *rand.Rand) 
 				err = c.Press(s.keys)
 			}
 		case speak:
+			if g := c.Gather(); g != nil && !g.Accepts("speech") {
+				// A keypad-only menu (the moment before a beep): the
+				// member presses the key they meant, if they have one.
+				if s.retry != "" {
+					err = c.Press(s.retry)
+				}
+				break
+			}
 			err = c.Speak(s.words, s.conf)
 		case silence:
 			err = c.Silence()
@@ -266,7 +276,9 @@ func call(ctx context.Context, sim *phonesim.Emulator, v visit, rng *rand.Rand) 
 			if c.Waiting() == phonesim.WaitGather {
 				err = c.Silence() // the short gather before the beep
 			}
-			if err == nil {
+			// Not at a words question after all (an earlier answer was
+			// taken differently than scripted): the silence stands.
+			if err == nil && c.Waiting() == phonesim.WaitRecord {
 				err = c.RecordWAV(voiceWAV(s.words, rng), s.words)
 				recs++
 			}
@@ -274,7 +286,7 @@ func call(ctx context.Context, sim *phonesim.Emulator, v visit, rng *rand.Rand) 
 			return recs, c.Hangup()
 		}
 		if err != nil {
-			return recs, fmt.Errorf("%w (it had just heard: %q)", err, c.Heard())
+			return recs, fmt.Errorf("step %d of %d: %w (the member had just heard %q)", i+1, len(v.steps), err, before)
 		}
 		if s.retry != "" && c.Waiting() == phonesim.WaitGather && notUnderstood(strings.Join(c.Heard(), " ")) {
 			if err := c.Press(s.retry); err != nil {

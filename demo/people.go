@@ -112,11 +112,18 @@ func plan(rng *rand.Rand, n, days int, now time.Time) [][]visit {
 	made := 0
 	for i := 0; made < n; i++ {
 		phone := fmt.Sprintf("+4477009%05d", 300+i) // Ofcom's drama numbers: never a real phone
-		v := newVisit(rng, phone, whenIn(rng, days, now))
+		at := whenIn(rng, days, now)
+		v := newVisit(rng, phone, at)
 		if i < len(cast) {
 			for try := 0; !cast[i](v) && try < 10000; try++ {
-				v = newVisit(rng, phone, v.at)
+				v = newVisit(rng, phone, at)
 			}
+		}
+		if v.kind == "lapsed" && now.Sub(v.at) < 4*24*time.Hour {
+			// A text conversation left open is put in the past, beyond
+			// its session (three days by default), so that no reminder
+			// is sent to a pretend member.
+			v.at = v.at.AddDate(0, 0, -4)
 		}
 		vs := []visit{v}
 		made++
@@ -199,15 +206,14 @@ func newVisitTo(rng *rand.Rand, phone string, home bool, at time.Time) visit {
 				end = step{do: text, words: pick(rng, "STOP", "stop")}
 			} else {
 				// They stop replying: the conversation stays open until
-				// its session lapses, so it is put well in the past.
+				// its session lapses (see plan).
 				v.kind = "lapsed"
-				v.at = v.at.AddDate(0, 0, -4)
 			}
 		}
 		questions = append(questions, []step{end})
 	}
 	// Some ask for a person, part of the way through.
-	if chance(rng, 0.07) {
+	if chance(rng, 0.05) {
 		i := rng.IntN(len(questions))
 		ask := step{do: press, keys: "0"}
 		if !v.voice {
@@ -271,7 +277,7 @@ func choice(rng *rand.Rand, voice bool, key string, texts, spoken []string) []st
 		if chance(rng, 0.5) {
 			steps = append(steps, step{do: press, keys: pick(rng, "7", "8", "9")})
 		} else {
-			steps = append(steps, step{do: speak, words: pick(rng, "um I'm not sure", "what", "the thing", "er hang on"), conf: 0.3 + rng.Float64()*0.2})
+			steps = append(steps, step{do: speak, words: pick(rng, "what", "the thing", "er hang on", "hmm"), conf: 0.3 + rng.Float64()*0.2})
 		}
 	}
 	if chance(rng, 0.55) {
@@ -384,23 +390,27 @@ var (
 		"wud like to go swimming again, we used to", "more trips out pls 🚌", "they changed my days and didnt ask me", "bored bored bored", "the toilet is always dirty"}
 	dayUnhappySaid = []string{"Um, the bus is always late so I miss the start of the morning", "I want to choose what we do, not just staff",
 		"Sometimes there's not enough staff so we can't go out", "Nobody asks me what I want to do", "They changed my days and I didn't know, nobody told me",
-		"It's boring. We just sit there and watch telly", "I don't like the new place, it's too big and loud"}
+		"It's boring. We just sit there and watch telly", "I don't like the new place, it's too big and loud",
+		"I miss doing gardening. We used to grow tomatoes", "The minibus is broken so we don't go anywhere"}
 	dayWorry = []string{"staff shout at me sometimes", "a man on the bus says bad things to me and i dont want to go",
 		"someone takes my money at lunch and i dont like it"}
 
 	homeHappy = []string{"nothing i love my flat ❤️", "a bigger telly lol", "i want a cat", "new sofa pls the old one is broken",
 		"more help with cooking", "I would like to live with my friend Jo", "a garden for my plants 🌻"}
 	homeHappySaid = []string{"Nothing, I like where I live", "I'd like a pet, maybe a cat",
-		"More help with cooking so I can make my own tea"}
+		"More help with cooking so I can make my own tea", "I'd like to paint my bedroom blue. Blue is my favourite",
+		"Can I have wifi in my room so I can watch my programmes", "A bench in the garden so I can sit out when it's sunny"}
 	homeMixed = []string{"the man next door plays loud music at night", "my room is cold in winter", "staff change all the time",
 		"i want my own key", "the shower is broken for 2 weeks now", "i share the kitchen and its messy"}
 	homeMixedSaid = []string{"I want my own front door key", "The staff keep changing and I don't know who's coming",
-		"It's noisy at night and I can't sleep"}
+		"It's noisy at night and I can't sleep", "The heating doesn't work properly and my room gets cold",
+		"I would like to do my own shopping, with a bit of help", "Um, the washing machine is broken, we have to wait for it"}
 	homeUnhappy = []string{"i want to move", "i dont get on with the people i live with", "i am lonely at the weekend",
 		"nobody helps me go out"}
-	homeUnhappySaid = []string{"I'm lonely at the weekends, there's nobody to go out with", "I want to move nearer my mum"}
-	homeWorry       = []string{"night staff are not kind to me sometimes", "i dont feel safe when the new man is on shift"}
-	askForPerson    = []string{"0", "can someone ring me", "help", "i want to talk to a person"}
-	homeWelsh       = []string{"hoffwn i gael ci", "mwy o help gyda siopa", "dim byd, dw i'n hapus", "ystafell wely fwy plis",
+	homeUnhappySaid = []string{"I'm lonely at the weekends, there's nobody to go out with", "I want to move nearer my mum",
+		"Nobody knocks before they come in my room", "I don't like living with so many people, it's too loud"}
+	homeWorry    = []string{"night staff are not kind to me sometimes", "i dont feel safe when the new man is on shift"}
+	askForPerson = []string{"0", "can someone ring me", "help", "i want to talk to a person"}
+	homeWelsh    = []string{"hoffwn i gael ci", "hoffwn i weld fy ffrindiau yn amlach", "mae'r staff yn garedig iawn", "mwy o help gyda siopa", "dim byd, dw i'n hapus", "ystafell wely fwy plis",
 		"mae'r gwres ddim yn gweithio"}
 )
