@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"sync"
 	"testing"
@@ -40,7 +41,7 @@ type server struct {
 // parts the demo talks to.
 // TEMPORARY: switch to server.New when it exists (it moves newServer out
 // of package main).
-func newServer(t *testing.T) *server {
+func newServer(t *testing.T, publicURL string) *server {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.DB(t)
@@ -163,7 +164,7 @@ func (s *server) backdate(ctx context.Context, shifts []demo.Shift) error {
 }
 
 func TestLoad(t *testing.T) {
-	srv := newServer(t)
+	srv := newServer(t, publicURL)
 	ctx := context.Background()
 	now := time.Now()
 	started := time.Now()
@@ -239,5 +240,30 @@ func TestLoad(t *testing.T) {
 	if n := count(`SELECT count(*) FROM answers a JOIN conversations c ON c.id = a.conversation_id
 		WHERE a.created_at < c.started_at OR a.created_at > c.started_at + interval '1 hour'`); n != 0 {
 		t.Errorf("%d answers were moved away from their conversation", n)
+	}
+}
+
+func TestLoadOverHTTP(t *testing.T) {
+	// newServer's handler is given its address once it listens.
+	var h http.Handler
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	defer ts.Close()
+	srv := newServer(t, ts.URL)
+	h = srv.handler
+	ctx := context.Background()
+	res, err := demo.Load(ctx, demo.Options{PublicURL: ts.URL, AccountSID: accountSID, AuthToken: authToken,
+		Conversations: 14, Workers: 3, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var convs, recs int
+	if err := srv.db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM recordings)`).Scan(&convs, &recs); err != nil {
+		t.Fatal(err)
+	}
+	if convs != res.Conversations || recs != res.Recordings || res.Recordings == 0 {
+		t.Errorf("the database has %d conversations and %d recordings; the demo made %d and %d", convs, recs, res.Conversations, res.Recordings)
 	}
 }
