@@ -63,9 +63,9 @@ type Options struct {
 }
 
 // Shift moves back by By every row belonging to the member with phone
-// number Phone that was stamped between From and To (inclusive): their
-// conversation, answers, texts, call inputs, call-back, recordings,
-// transcripts and opt-out.
+// number Phone that was stamped between From and To (inclusive, on the
+// real clock, as the journal stamps): their conversation, answers, texts,
+// call inputs, call-back, recordings, transcripts and opt-out.
 type Shift struct {
 	Phone    string
 	From, To time.Time
@@ -81,10 +81,11 @@ type Result struct {
 	Shifts        []Shift
 }
 
-// Load has the demo members text and call the server. It returns an error
-// only when conversations went wrong, with what was loaded anyway; it is
-// meant for an empty database (load it once: a second run adds a second
-// set of conversations).
+// Load has the demo members text and call the server, then spreads their
+// conversations over the last Options.Days days. It returns an error when
+// conversations went wrong, with what was loaded anyway. It is meant for
+// an empty database: a second run adds a second set of conversations
+// (from the same numbers), so load only when there are none.
 func Load(ctx context.Context, o Options) (Result, error) {
 	if o.Conversations <= 0 {
 		o.Conversations = 300
@@ -117,6 +118,7 @@ func Load(ctx context.Context, o Options) (Result, error) {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x4859))
 	members := plan(rng, o.Conversations, o.Days, o.Now())
+	// Oldest first, so row ids grow roughly with time, as they would have.
 	sortVisits(members)
 
 	var (
@@ -190,7 +192,7 @@ func Load(ctx context.Context, o Options) (Result, error) {
 // It returns how many answers were recorded.
 func (o Options) talk(ctx context.Context, client *http.Client, v visit, rng *rand.Rand) (int, error) {
 	sim := phonesim.New(phonesim.Config{AccountSID: o.AccountSID, AuthToken: o.AuthToken, WebhookBase: o.PublicURL,
-		HTTPClient: client, DisableOptOut: true})
+		HTTPClient: client})
 	defer sim.Close()
 	var recs int
 	var err error
