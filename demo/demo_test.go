@@ -97,70 +97,13 @@ func newServer(t *testing.T, publicURL string) *server {
 	return &server{db: db, journal: journal, phones: phones, handler: r}
 }
 
-// settle waits until the journal's spool is in Postgres.
-func (s *server) settle(ctx context.Context) error {
-	for {
-		if err := s.journal.Flush(ctx); err != nil {
-			return err
-		}
-		n, err := s.journal.Pending(ctx)
-		if err != nil || n == 0 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// backdate is what the store should offer as (*DB).Backdate.
-// TEMPORARY: it speaks SQL outside store/ until the lead moves it there.
+// backdate moves the demo's rows back through the store.
 func (s *server) backdate(ctx context.Context, shifts []demo.Shift) error {
-	tx, err := s.db.Pool.Begin(ctx)
-	if err != nil {
-		return err
+	out := make([]store.Shift, len(shifts))
+	for i, sh := range shifts {
+		out[i] = store.Shift{PhoneHash: s.phones.Hash(sh.Phone), From: sh.From, To: sh.To, By: sh.By}
 	}
-	defer tx.Rollback(ctx)
-	for _, sh := range shifts {
-		hash := s.phones.Hash(sh.Phone)
-		by := sh.By.Microseconds()
-		args := []any{hash, sh.From, sh.To, by}
-		for _, q := range []string{
-			`UPDATE conversations SET started_at = started_at - $4 * interval '1 microsecond', ended_at = ended_at - $4 * interval '1 microsecond'
-				WHERE participant_id = (SELECT id FROM participants WHERE phone_hash = $1) AND started_at BETWEEN $2 AND $3`,
-			`UPDATE answers SET created_at = created_at - $4 * interval '1 microsecond'
-				WHERE conversation_id IN (SELECT c.id FROM conversations c JOIN participants p ON p.id = c.participant_id WHERE p.phone_hash = $1)
-				AND created_at BETWEEN $2 AND $3`,
-			`UPDATE call_inputs SET created_at = created_at - $4 * interval '1 microsecond'
-				WHERE conversation_id IN (SELECT c.id FROM conversations c JOIN participants p ON p.id = c.participant_id WHERE p.phone_hash = $1)
-				AND created_at BETWEEN $2 AND $3`,
-			`UPDATE transcripts SET created_at = created_at - $4 * interval '1 microsecond'
-				WHERE recording_sid IN (SELECT r.sid FROM recordings r JOIN conversations c ON c.id = r.conversation_id
-					JOIN participants p ON p.id = c.participant_id WHERE p.phone_hash = $1)
-				AND created_at BETWEEN $2 AND $3`,
-			`UPDATE recordings SET created_at = created_at - $4 * interval '1 microsecond'
-				WHERE conversation_id IN (SELECT c.id FROM conversations c JOIN participants p ON p.id = c.participant_id WHERE p.phone_hash = $1)
-				AND created_at BETWEEN $2 AND $3`,
-			`UPDATE messages SET created_at = created_at - $4 * interval '1 microsecond', updated_at = updated_at - $4 * interval '1 microsecond'
-				WHERE participant_id = (SELECT id FROM participants WHERE phone_hash = $1) AND created_at BETWEEN $2 AND $3`,
-			`UPDATE callbacks SET created_at = created_at - $4 * interval '1 microsecond'
-				WHERE participant_id = (SELECT id FROM participants WHERE phone_hash = $1) AND created_at BETWEEN $2 AND $3`,
-			`UPDATE participants SET opted_out_at = opted_out_at - $4 * interval '1 microsecond'
-				WHERE phone_hash = $1 AND opted_out_at BETWEEN $2 AND $3`,
-		} {
-			if _, err := tx.Exec(ctx, q, args...); err != nil {
-				return err
-			}
-		}
-		// A member cannot have joined after their first conversation.
-		if _, err := tx.Exec(ctx, `UPDATE participants p SET created_at = least(p.created_at,
-			(SELECT min(started_at) FROM conversations WHERE participant_id = p.id)) WHERE phone_hash = $1`, hash); err != nil {
-			return err
-		}
-	}
-	return tx.Commit(ctx)
+	return s.db.Backdate(ctx, out)
 }
 
 func TestLoad(t *testing.T) {
@@ -171,7 +114,7 @@ func TestLoad(t *testing.T) {
 	res, err := demo.Load(ctx, demo.Options{
 		Handler: srv.handler, PublicURL: publicURL, AccountSID: accountSID, AuthToken: authToken,
 		Conversations: 40, Days: 42, Workers: 4, Seed: 7,
-		Settle: srv.settle, Backdate: srv.backdate,
+		Settle: srv.journal.Settle, Backdate: srv.backdate,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +199,7 @@ func TestLoadOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.settle(ctx); err != nil {
+	if err := srv.journal.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var convs, recs int
