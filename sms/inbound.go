@@ -2,12 +2,10 @@ package sms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
@@ -27,17 +25,11 @@ type plan struct {
 	replies []string
 	conv    string
 	events  []store.Event
-	writes  []store.Write
+	update  store.SMSUpdate // what changes in the member's live state
 }
 
 func (p *plan) reply(texts ...string)        { p.replies = append(p.replies, texts...) }
 func (p *plan) record(events ...store.Event) { p.events = append(p.events, events...) }
-func (p *plan) write(writes ...store.Write)  { p.writes = append(p.writes, writes...) }
-func (p *plan) forget(r *store.Redis, keys ...string) {
-	for _, k := range keys {
-		p.writes = append(p.writes, store.Write{Key: k, Delete: true})
-	}
-}
 
 // ServeInbound answers POST /twilio/sms: a member's text. It always
 // answers 200 with messaging TwiML once the signature is good; a text
@@ -65,11 +57,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	// One Redis round trip: spot a repeat delivery (Twilio may send a text
 	// twice, even to two servers at once), wait for any other text from
 	// this person to finish, and read their state.
-	turn, err := h.Redis.BeginTurn(ctx, store.TurnKeys{
-		Dedupe: h.Redis.Key("sms", "seen-sid", in.sid),
-		Lock:   h.Redis.Key("sms", "lock", in.hash),
-		Read:   []string{OptOutKey(h.Redis, in.hash), h.sessionKey(in.hash), h.lapsedKey(in.hash), h.finishedKey(in.hash)},
-	}, dedupeTTL, 10*time.Second, 3*time.Second)
+	turn, err := h.sessions().Begin(ctx, in.sid, in.hash)
 	if errors.Is(err, store.ErrBusy) {
 		h.failed("busy", err)
 		h.recordOnly(ctx, in, "", sorryBusy)
@@ -90,11 +78,8 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	var p plan
 	if err := h.answer(ctx, in, turn, &p); err != nil {
-		turn.Release()
+		turn.Release() // and a resend is handled afresh
 		h.failed("internal", err)
-		dctx, cancel := detach(ctx)
-		h.Redis.Forget(dctx, h.Redis.Key("sms", "seen-sid", in.sid)) // a resend is handled afresh
-		cancel()
 		h.recordOnly(ctx, in, p.conv, sorryBroken)
 		writeTwiML(w, sorryBroken)
 		return
@@ -102,7 +87,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	events := append(p.events, messageEvents(in, p.conv, p.replies)...)
 	dctx, cancel := detach(ctx)
 	defer cancel()
-	if err := turn.Commit(dctx, h.Journal, events, p.writes...); err != nil {
+	if err := turn.Commit(dctx, h.Journal, events, p.update); err != nil {
 		// The events went to the journal's fallback; the session did not
 		// move on, so say so rather than leave the member hanging.
 		h.failed("redis", err)
@@ -136,27 +121,12 @@ func (h *Handler) recordOnly(ctx context.Context, in inbound, convID string, rep
 	}
 }
 
-func (h *Handler) sessionKey(hash string) string { return h.Redis.Key("sms", "session", hash) }
-func (h *Handler) lapsedKey(hash string) string  { return h.Redis.Key("sms", "lapsed", hash) }
-
-// finishedKey remembers, for SessionTTL, the survey a member has just
-// finished, so a "thanks!" afterwards is not invited to start again.
-func (h *Handler) finishedKey(hash string) string { return h.Redis.Key("sms", "finished", hash) }
-
-// OptOutKey is the Redis key that marks a number as opted out (a fast copy
-// of participants.opted_out_at).
-func OptOutKey(r *store.Redis, phoneHash string) string { return r.Key("optout", phoneHash) }
-
 // answer decides the replies to one text and what to store.
-func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *plan) error {
-	optedOut := turn.Values[0] != nil
-	var sess session
-	found := turn.Values[1] != nil
-	if found {
-		if err := json.Unmarshal([]byte(*turn.Values[1]), &sess); err != nil {
-			h.Log.Error("a stored SMS session cannot be read; starting afresh", "err", err)
-			found = false
-		}
+func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p *plan) error {
+	optedOut := turn.OptedOut
+	sess, found, err := turn.Session()
+	if err != nil {
+		h.Log.Error("a stored SMS session cannot be read; starting afresh", "err", err)
 	}
 	p.conv = sess.Conversation
 	word := keyword(in.body)
@@ -213,19 +183,19 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 	if found {
 		return h.step(ctx, in, sess, p)
 	}
-	if finished := turn.Values[3]; finished != nil {
+	if finished := turn.Finished; finished != "" {
 		// Only for the survey they finished: a text to another survey's
 		// number starts that survey.
-		if other, _, ok := h.Catalog.ByNumber(in.to); !ok || other.ID == *finished {
-			p.reply(h.finishedText(*finished))
+		if other, _, ok := h.Catalog.ByNumber(in.to); !ok || other.ID == finished {
+			p.reply(h.finishedText(finished))
 			return nil
 		}
 	}
 	if sv, version, ok := h.Catalog.ByNumber(in.to); ok {
 		return h.begin(in, sv, version, p)
 	}
-	if lapsed := turn.Values[2]; lapsed != nil {
-		if sv, _, ok := h.Catalog.Current(*lapsed); ok && len(sv.Keywords) > 0 {
+	if lapsed := turn.Lapsed; lapsed != "" {
+		if sv, _, ok := h.Catalog.Current(lapsed); ok && len(sv.Keywords) > 0 {
 			p.reply(fmt.Sprintf("Sorry, it has been a while and we lost our place. Text %s to start again.", strings.ToUpper(sv.Keywords[0])))
 			return nil
 		}
@@ -243,7 +213,7 @@ func (h *Handler) begin(in inbound, sv *survey.Survey, version int, p *plan) err
 	p.record(store.Event{Conversation: &store.ConversationStarted{ID: sess.Conversation, Person: in.person,
 		SurveyID: sv.ID, Version: version, Channel: "sms", Language: ss.Lang}})
 	p.reply(reply.Text())
-	p.forget(h.Redis, h.finishedKey(in.hash))
+	p.update.ForgetFinished()
 	return h.keep(in, sess, reply.Done, p)
 }
 
@@ -324,36 +294,20 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "completed"}})
 		// Remember for a while that they finished, so a "thanks!" is
 		// thanked rather than invited to start over.
-		p.write(store.Write{Key: h.finishedKey(in.hash), Value: sess.Survey.SurveyID, TTL: h.SessionTTL})
+		p.update.Finished(sess.Survey.SurveyID)
 	}
 	p.reply(reply.Text())
 	return h.keep(in, sess, reply.Done, p)
-}
-
-// save stores a session straight away (for invitations sent outside a
-// webhook), or forgets it when the conversation is over.
-func (h *Handler) save(ctx context.Context, in inbound, sess session, done bool) error {
-	var p plan
-	if err := h.keep(in, sess, done, &p); err != nil {
-		return err
-	}
-	return h.Redis.Apply(ctx, p.writes...)
 }
 
 // keep plans to store the session for the next text, or to forget it when
 // the conversation is over.
 func (h *Handler) keep(in inbound, sess session, done bool, p *plan) error {
 	if done {
-		p.forget(h.Redis, h.sessionKey(in.hash), h.lapsedKey(in.hash))
+		p.update.End()
 		return nil
 	}
-	b, err := json.Marshal(sess)
-	if err != nil {
-		return err
-	}
-	p.write(store.Write{Key: h.sessionKey(in.hash), Value: b, TTL: h.SessionTTL},
-		store.Write{Key: h.lapsedKey(in.hash), Value: sess.Survey.SurveyID, TTL: seenTTL})
-	return nil
+	return p.update.Keep(sess)
 }
 
 // stop records an opt-out and ends any conversation; confirm ("" for
@@ -363,8 +317,9 @@ func (h *Handler) stop(in inbound, sess session, found bool, p *plan, confirm st
 	if found {
 		p.record(store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}})
 	}
-	p.write(store.Write{Key: OptOutKey(h.Redis, in.hash), Value: 1})
-	p.forget(h.Redis, h.sessionKey(in.hash), h.lapsedKey(in.hash), h.finishedKey(in.hash))
+	p.update.OptOut()
+	p.update.End()
+	p.update.ForgetFinished()
 	if confirm != "" {
 		p.reply(confirm)
 	}
@@ -373,7 +328,7 @@ func (h *Handler) stop(in inbound, sess session, found bool, p *plan, confirm st
 // start records an opt-in after STOP.
 func (h *Handler) start(in inbound, p *plan) {
 	p.record(store.Event{OptOut: &store.OptOut{Person: in.person, Out: false}})
-	p.forget(h.Redis, OptOutKey(h.Redis, in.hash))
+	p.update.OptIn()
 	if h.ConfirmStop {
 		p.reply(fmt.Sprintf("Welcome back. You can get texts from %s again. %s", h.Org.Name, h.whatToText()))
 	}
