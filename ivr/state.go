@@ -1,6 +1,8 @@
 package ivr
 
 import (
+	"bytes"
+	"compress/flate"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -67,18 +69,32 @@ func newStateSealer(secret string) cipher.AEAD {
 var stateAD = []byte("voice call state")
 
 // seal turns a call's state into the opaque value of the st parameter:
-// base64url of a random nonce and the AES-GCM ciphertext.
+// base64url of a random nonce and the AES-GCM ciphertext of the state's
+// JSON, deflated first so a long survey's URL stays well inside Twilio's
+// 4 KB (question ids repeat in the path and the answers). The state holds
+// no text the caller chose freely (option values, numbers, ids), so its
+// compressed length tells an onlooker nothing a plain length would not.
 func (h *Handler) seal(st callState) string {
 	h.conf()
-	aead := h.sealer
 	plain, err := json.Marshal(st)
 	if err != nil {
 		panic(err) // callState has only plain fields
 	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	var z bytes.Buffer
+	w, _ := flate.NewWriterDict(&z, flate.BestCompression, stateDict) // fails only for a bad level
+	w.Write(plain)
+	w.Close()
+	aead := h.sealer
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+z.Len()+aead.Overhead())
 	rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, stateAD))
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, z.Bytes(), stateAD))
 }
+
+// stateDict primes the compression with what every state says.
+var stateDict = []byte(`{"c":"CA","n":1,"m":"pick","p":[],"s":{"survey":"","version":1,"channel":"voice","lang":"en-GB","needs":{},"stage":"question","question":"","tries":1,"path":["",""],"answers":{"":"","":""},"handoff":true}}`)
+
+// maxState bounds what a sealed state may inflate to: ours are a few KB.
+const maxState = 1 << 20
 
 var errBadState = errors.New("the call's step URL carries no state we can open (missing, damaged, or sealed with another HYS_SECRET_KEY)")
 
@@ -92,7 +108,11 @@ func (h *Handler) open(v string) (callState, error) {
 		return st, errBadState
 	}
 	n := aead.NonceSize()
-	plain, err := aead.Open(nil, b[:n], b[n:], stateAD)
+	z, err := aead.Open(nil, b[:n], b[n:], stateAD)
+	if err != nil {
+		return st, errBadState
+	}
+	plain, err := io.ReadAll(io.LimitReader(flate.NewReaderDict(bytes.NewReader(z), stateDict), maxState))
 	if err != nil {
 		return st, errBadState
 	}
