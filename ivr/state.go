@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"golang.org/x/crypto/hkdf"
 
@@ -68,27 +69,56 @@ func newStateSealer(secret string) cipher.AEAD {
 // stateAD is the associated data of a sealed state: what it is for.
 var stateAD = []byte("voice call state")
 
+// A sealed state's plain text starts with a byte saying how the state's
+// JSON follows: as it is, or deflated.
+const (
+	stateJSON     = 'j'
+	stateDeflated = 'z'
+)
+
+// deflateOver is the length of JSON worth compressing: only a long
+// survey's state comes near Twilio's 4 KB limit on URLs, and compressing
+// costs more time than the rest of sealing.
+const deflateOver = 1024
+
 // seal turns a call's state into the opaque value of the st parameter:
 // base64url of a random nonce and the AES-GCM ciphertext of the state's
-// JSON, deflated first so a long survey's URL stays well inside Twilio's
-// 4 KB (question ids repeat in the path and the answers). The state holds
-// no text the caller chose freely (option values, numbers, ids), so its
-// compressed length tells an onlooker nothing a plain length would not.
+// JSON, deflated first when it is long (question ids repeat in the path
+// and the answers). The state holds no text the caller chose freely
+// (option values, numbers, ids), so its compressed length tells an
+// onlooker nothing a plain length would not.
 func (h *Handler) seal(st callState) string {
 	h.conf()
 	plain, err := json.Marshal(st)
 	if err != nil {
 		panic(err) // callState has only plain fields
 	}
-	var z bytes.Buffer
-	w, _ := flate.NewWriterDict(&z, flate.BestCompression, stateDict) // fails only for a bad level
-	w.Write(plain)
-	w.Close()
+	var body bytes.Buffer
+	if len(plain) > deflateOver {
+		body.WriteByte(stateDeflated)
+		w := deflaters.Get().(*flate.Writer)
+		w.Reset(&body)
+		w.Write(plain)
+		w.Close()
+		deflaters.Put(w)
+	} else {
+		body.WriteByte(stateJSON)
+		body.Write(plain)
+	}
 	aead := h.sealer
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+z.Len()+aead.Overhead())
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+body.Len()+aead.Overhead())
 	rand.Read(nonce)
-	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, z.Bytes(), stateAD))
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, body.Bytes(), stateAD))
 }
+
+// deflaters keeps compressors for reuse: each is large to make.
+var deflaters = sync.Pool{New: func() any {
+	w, err := flate.NewWriterDict(nil, flate.BestCompression, stateDict)
+	if err != nil {
+		panic(err) // only for a bad level
+	}
+	return w
+}}
 
 // stateDict primes the compression with what every state says.
 var stateDict = []byte(`{"c":"CA","n":1,"m":"pick","p":[],"s":{"survey":"","version":1,"channel":"voice","lang":"en-GB","needs":{},"stage":"question","question":"","tries":1,"path":["",""],"answers":{"":"","":""},"handoff":true}}`)
@@ -104,16 +134,23 @@ func (h *Handler) open(v string) (callState, error) {
 	h.conf()
 	aead := h.sealer
 	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(b) < aead.NonceSize()+aead.Overhead() {
+	if err != nil || len(b) < aead.NonceSize()+aead.Overhead()+1 {
 		return st, errBadState
 	}
 	n := aead.NonceSize()
-	z, err := aead.Open(nil, b[:n], b[n:], stateAD)
-	if err != nil {
+	body, err := aead.Open(nil, b[:n], b[n:], stateAD)
+	if err != nil || len(body) == 0 {
 		return st, errBadState
 	}
-	plain, err := io.ReadAll(io.LimitReader(flate.NewReaderDict(bytes.NewReader(z), stateDict), maxState))
-	if err != nil {
+	plain := body[1:]
+	switch body[0] {
+	case stateJSON:
+	case stateDeflated:
+		plain, err = io.ReadAll(io.LimitReader(flate.NewReaderDict(bytes.NewReader(body[1:]), stateDict), maxState))
+		if err != nil {
+			return st, errBadState
+		}
+	default:
 		return st, errBadState
 	}
 	if err := json.Unmarshal(plain, &st); err != nil {
