@@ -351,7 +351,7 @@ func withState(u *url.URL, st string) string {
 }
 
 // A step whose state does not open — changed on the way, sealed with
-// another HYS_SECRET_KEY (after `keys rotate`), or readable as it was
+// another HYS_SECRET_KEY, or readable as it was
 // before states were sealed — starts the call afresh with valid TwiML.
 func TestUnreadableStateRestartsTheCall(t *testing.T) {
 	t.Parallel()
