@@ -95,7 +95,7 @@ func (h *Handler) begin(ctx context.Context, c *call, sv *survey.Survey, version
 
 func (h *Handler) step(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error) {
 	q := r.URL.Query()
-	st, err := decodeState(q.Get("st"))
+	st, err := h.open(q.Get("st"))
 	if err != nil {
 		// Only our own TwiML (or a Voice URL pasted wrongly) sends a step
 		// without a state: start the call afresh rather than hang up.
@@ -318,9 +318,8 @@ type resumeState struct {
 	Sess survey.Session `json:"s"`
 }
 
-func (h *Handler) resumeKey(from string) string {
-	return h.Redis.Key("voice", "resume", h.Phones.HashString(from))
-}
+// resumeKey is the Redis name of a caller: the hash of their number.
+func (h *Handler) resumeKey(from string) string { return h.Phones.HashString(from) }
 
 func (h *Handler) loadResume(ctx context.Context, from string) (resumeState, bool) {
 	var rs resumeState
@@ -330,7 +329,7 @@ func (h *Handler) loadResume(ctx context.Context, from string) (resumeState, boo
 	found := false
 	err := h.redisDo(ctx, func(ctx context.Context) error {
 		var err error
-		found, err = h.Redis.GetJSON(ctx, h.resumeKey(from), &rs)
+		found, err = h.Redis.CallResume(ctx, h.resumeKey(from), &rs)
 		return err
 	})
 	return rs, err == nil && found && rs.Conv != "" && rs.Sess.SurveyID != ""
@@ -344,10 +343,10 @@ func (h *Handler) saveResume(ctx context.Context, from, conv string, sess survey
 	}
 	switch {
 	case done:
-		h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.Forget(ctx, h.resumeKey(from)) })
+		h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.ForgetCallResume(ctx, h.resumeKey(from)) })
 	case sess.Stage == survey.StageQuestion || sess.Stage == survey.StageOffer:
 		h.redisDo(ctx, func(ctx context.Context) error {
-			return h.Redis.PutJSON(ctx, h.resumeKey(from), resumeState{Conv: conv, Sess: sess}, h.conf().SessionTTL)
+			return h.Redis.SaveCallResume(ctx, h.resumeKey(from), resumeState{Conv: conv, Sess: sess}, h.conf().SessionTTL)
 		})
 	}
 }
@@ -440,12 +439,10 @@ func (h *Handler) reopen(ctx context.Context, conv string) {
 
 // ---- the call as a whole ----
 
-func (h *Handler) callKey(sid string) string { return h.Redis.Key("voice", "call", sid) }
-
 // rememberCall notes which conversation a call belongs to (not its own
 // CallSid when it carries on an earlier call), for the status callback.
 func (h *Handler) rememberCall(ctx context.Context, sid, conv string) {
-	h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.Client.Set(ctx, h.callKey(sid), conv, callTTL).Err() })
+	h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.RememberCall(ctx, sid, conv, callTTL) })
 }
 
 func (h *Handler) needs(ctx context.Context, from string) survey.Needs {
@@ -478,8 +475,8 @@ func (h *Handler) ServeStatus(w http.ResponseWriter, r *http.Request) {
 	case "completed", "busy", "failed", "no-answer", "canceled":
 		conv := sid
 		h.redisDo(r.Context(), func(ctx context.Context) error {
-			v, err := h.Redis.Client.Get(ctx, h.callKey(sid)).Result()
-			if err == nil && v != "" {
+			v, found, err := h.Redis.CallConversation(ctx, sid)
+			if found {
 				conv = v
 			}
 			return err
