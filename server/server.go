@@ -138,7 +138,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	calls := &ivr.Handler{
 		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.Redis, DB: d.DB, Phones: phones, Audio: prompts,
 		Config: ivr.Config{
-			PublicURL: cfg.PublicURL, OrgName: cfg.OrgName, Language: cfg.VoiceLanguage, Voice: cfg.Voice,
+			PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey, OrgName: cfg.OrgName, Language: cfg.VoiceLanguage, Voice: cfg.Voice,
 			GatherTimeout: cfg.GatherTimeout, SessionTTL: cfg.VoiceSessionTTL,
 			StaffNumber: cfg.StaffNumber, OfficeHours: ivr.OfficeHours(cfg.OfficeHours),
 			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, APIURL: cfg.TwilioAPIURL,
