@@ -80,14 +80,12 @@ func TestConversationEvents(t *testing.T) {
 // conversation is refused, with no consent words and no answers.
 func TestNoConsentStoresNothingButTheFact(t *testing.T) {
 	ctx := context.Background()
+	conv := store.Conversation{ID: "sms-x", Person: person(phones(t), "+447700900555"), Channel: "sms"}
 	db := storetest.DB(t)
-	r := storetest.Redis(t)
+	j := store.NewJournal(db, storetest.Redis(t), nil)
 	if _, _, err := db.SaveSurvey(ctx, "s", "S", "id: s", ""); err != nil {
 		t.Fatal(err)
 	}
-	p := phones(t)
-	conv := store.Conversation{ID: "sms-x", Person: person(p, "+447700900555"), Channel: "sms"}
-	j := store.NewJournal(db, r, nil)
 	events := []store.Event{{Conversation: &store.ConversationStarted{ID: conv.ID, Person: conv.Person, SurveyID: "s", Version: 1, Channel: "sms"}}}
 	events = append(events, conv.Events("SM1", "maybe later", []survey.Event{survey.ConsentNotGiven{}, survey.Ended{How: survey.NoConsent}})...)
 	if err := j.Record(ctx, events...); err != nil {
