@@ -388,6 +388,7 @@ var voicePhrases = map[string]string{
 	"voice-sorry":        "Sorry, something went wrong on our side. Let's try that again.",
 	"voice-sorry-end":    "Sorry, something went wrong on our side. Please call again later. Thank you for calling. Goodbye.",
 	"voice-not-got-that": "Sorry, I did not get that.",
+	"voice-end-offer":    "To talk to a person, press 0.",
 }
 
 func (h *Handler) phrase(sv *survey.Survey, lang, key string) string {

@@ -73,7 +73,7 @@ const (
 	spokenFlower = "I really love the sunflowers by the pond"
 	spokenColour = "lavender like my granny's cardigan"
 	transcript   = "the greenhouse smelled of ripe tomatoes"
-	steps        = "73519"
+	stepCount    = "73519"
 )
 
 // twimlLog keeps every TwiML document our server answered phonesim.
@@ -242,7 +242,7 @@ func TestNoAnswerOrNumberInAnyURL(t *testing.T) {
 	expectHeard(t, c, "You said: Sunflowers.", "Which weather")
 	must(t, c.Press("1"))
 	expectHeard(t, c, "You said: Rain.", "How many steps")
-	must(t, c.Press(steps+"#"))
+	must(t, c.Press(stepCount+"#"))
 	expectHeard(t, c, "Tell us about your last visit")
 	must(t, c.Silence())
 	must(t, c.Record(4, transcript))
@@ -260,7 +260,8 @@ func TestNoAnswerOrNumberInAnyURL(t *testing.T) {
 	must(t, c2.Press("1"))
 	expectHeard(t, c2, "Let's carry on.", "Which colour should the new bench be?")
 	must(t, c2.Speak(spokenColour, 0.9))
-	expectHeard(t, c2, "Thank you.")
+	expectHeard(t, c2, "Thank you.", "To talk to a person, press 0.")
+	must(t, c2.Silence()) // no 0 at the last offer of a person: the call ends
 	if c2.Waiting() != phonesim.WaitEnded {
 		t.Fatalf("the call back did not end: waiting for %q", c2.Waiting())
 	}
@@ -269,7 +270,7 @@ func TestNoAnswerOrNumberInAnyURL(t *testing.T) {
 
 	// What the calls said really is stored: the URLs had it to hide.
 	got := e.answers(c.Sid)
-	want := map[string]string{"flower": "sunflower", "weather": "rainstorm", "steps": steps, "story": "", "extra": "", "colour": "lavender"}
+	want := map[string]string{"flower": "sunflower", "weather": "rainstorm", "steps": stepCount, "story": "", "extra": "", "colour": "lavender"}
 	if len(got) != len(want) {
 		t.Fatalf("answers = %+v", got)
 	}
@@ -294,7 +295,7 @@ func TestNoAnswerOrNumberInAnyURL(t *testing.T) {
 		t.Errorf("%d call backs booked", n)
 	}
 
-	secrets := []string{"sunflower", "rainstorm", steps, "pond", "granny", "cardigan", "lavender",
+	secrets := []string{"sunflower", "rainstorm", stepCount, "pond", "granny", "cardigan", "lavender",
 		spokenFlower, spokenColour, transcript, "greenhouse", "tomatoes",
 		member, strings.TrimPrefix(member, "+"), strings.TrimPrefix(member, "+44")}
 	seen := checkURLs(t, e, log.docs, secrets)
@@ -314,7 +315,7 @@ func TestNoAnswerOrNumberInAnyURL(t *testing.T) {
 			t.Errorf("%s: our own state does not open: %v", u, err)
 			continue
 		}
-		for _, s := range secretsIn(string(plain), []string{"sunflower", "rainstorm", steps}) {
+		for _, s := range secretsIn(string(plain), []string{"sunflower", "rainstorm", stepCount}) {
 			opened[s] = true
 		}
 	}
@@ -424,7 +425,8 @@ func TestCallCarriesOnWithRedisDown(t *testing.T) {
 	must(t, c.Record(2, ""))
 	must(t, c.Press("2"))
 	must(t, c.Press("2"))
-	expectHeard(t, c, "Thank you.")
+	expectHeard(t, c, "Thank you.", "To talk to a person, press 0.")
+	must(t, c.Silence())
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Fatalf("waiting for %q", c.Waiting())
 	}

@@ -154,7 +154,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 	case optedOut:
 		// Rule 4: nobody who texted STOP is sent anything until START.
 		return nil
-	case in.optOutType == "HELP" || helpWords[word] || (!found && helpPhrase(in.body)):
+	case in.optOutType == "HELP" || helpWords[word]:
 		p.reply(h.helpText())
 		if found {
 			p.reply(h.again(ctx, sess))
@@ -182,6 +182,15 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 	}
 	if found {
 		return h.step(ctx, in, sess, p)
+	}
+	// "0" or "help me" reaches a person with no survey running too, and
+	// after one has ended.
+	if h.personAsked(in, turn.Finished, p) {
+		return nil
+	}
+	if helpPhrase(in.body) {
+		p.reply(h.helpText())
+		return nil
 	}
 	if finished := turn.Finished; finished != "" {
 		// Only for the survey they finished: a text to another survey's
@@ -259,45 +268,62 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 	if err != nil {
 		return fmt.Errorf("loading survey %s version %d: %w", sess.Survey.SurveyID, sess.Survey.Version, err)
 	}
-	prev := sess.Survey
 	text := in.body
 	media := strings.TrimSpace(in.body) == "" && len(in.media) > 0
 	if media {
 		// Only reached at a words question: the addresses are the answer.
 		text = strings.Join(in.media, " ")
 	}
-	reply, next := survey.Step(sv, prev, survey.Input{Text: text})
+	reply, next := survey.Step(sv, sess.Survey, survey.Input{Text: text})
 	sess.Survey = next
-	conv := sess.Conversation
-	if a := reply.Answer; a != nil {
-		if media && a.Raw == text && !a.Skipped && !a.NoAnswer {
-			a.Via = "media"
-		}
-		p.record(store.Event{Answer: &store.AnswerGiven{ConversationID: conv, QuestionID: a.QuestionID,
-			Value: a.Value, Raw: a.Raw, Via: a.Via, NoAnswer: a.NoAnswer, Skipped: a.Skipped, Themes: a.Themes,
-			DedupeKey: in.sid + ":answer"}})
+	events := reply.Events
+	if media {
+		events = asMedia(events, text)
 	}
-	if prev.Stage == survey.StageConsent && next.Stage != survey.StageConsent && !reply.ConsentRefused {
-		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Consent: in.body}})
-	}
-	if next.Lang != prev.Lang && next.Lang != "" {
-		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Language: next.Lang}})
-	}
-	if reply.Handoff {
-		p.record(store.Event{Callback: &store.CallbackBooked{DedupeKey: in.sid + ":callback", Person: in.person,
-			ConversationID: conv, Channel: "sms", Reason: "Asked by text to talk to a person."}})
-	}
-	switch {
-	case reply.ConsentRefused:
-		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "refused"}})
-	case reply.Done:
-		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "completed"}})
+	conv := store.Conversation{ID: sess.Conversation, Person: in.person, Channel: string(survey.SMS)}
+	p.record(conv.Events(in.sid, text, events)...)
+	if e, ok := survey.Find[survey.Ended](events); ok && e.How == survey.Completed {
 		// Remember for a while that they finished, so a "thanks!" is
 		// thanked rather than invited to start over.
 		p.update.Finished(sess.Survey.SurveyID)
 	}
 	p.reply(reply.Text())
 	return h.keep(in, sess, reply.Done, p)
+}
+
+// asMedia marks an answer made of picture or voice-note addresses as such.
+func asMedia(events []survey.Event, text string) []survey.Event {
+	out := make([]survey.Event, len(events))
+	for i, ev := range events {
+		if a, ok := ev.(survey.Answered); ok && a.Raw == text && !a.Skipped && !a.NoAnswer {
+			a.Via = "media"
+			ev = a
+		}
+		out[i] = ev
+	}
+	return out
+}
+
+// personAsked books a call back when a member with no survey running (or
+// one that has ended: finished holds its id) asks for a person, and tells
+// them so. It reports whether they asked.
+func (h *Handler) personAsked(in inbound, finished string, p *plan) bool {
+	var sv *survey.Survey
+	sess := survey.Session{Channel: survey.SMS, Stage: survey.StageDone}
+	if finished != "" {
+		if cur, _, ok := h.Catalog.Current(finished); ok {
+			sv, sess.SurveyID, sess.Lang = cur, cur.ID, cur.Language
+		}
+	}
+	reply, _ := survey.Step(sv, sess, survey.Input{Text: in.body})
+	if !reply.Handoff() {
+		return false
+	}
+	// No conversation to join: one call back per text that asks.
+	conv := store.Conversation{Person: in.person, Channel: string(survey.SMS)}
+	p.record(conv.Events(in.sid, in.body, reply.Events)...)
+	p.reply(reply.Text())
+	return true
 }
 
 // keep plans to store the session for the next text, or to forget it when
