@@ -123,7 +123,7 @@ func TestLoad(t *testing.T) {
 	if res.Conversations < 40 || res.Texts == 0 || res.Calls == 0 {
 		t.Errorf("loaded %d conversations (%d texts, %d calls), want 40 on both channels", res.Conversations, res.Texts, res.Calls)
 	}
-	db := srv.db.Pool
+	db := storetest.SQL(t, srv.db)
 	count := func(q string, args ...any) int {
 		t.Helper()
 		var n int
@@ -203,7 +203,7 @@ func TestLoadOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	var convs, recs int
-	if err := srv.db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM recordings)`).Scan(&convs, &recs); err != nil {
+	if err := storetest.SQL(t, srv.db).QueryRow(ctx, `SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM recordings)`).Scan(&convs, &recs); err != nil {
 		t.Fatal(err)
 	}
 	if convs != res.Conversations || recs != res.Recordings || res.Recordings == 0 {

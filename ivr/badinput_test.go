@@ -11,6 +11,7 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 // Bad and odd webhooks, each signed like Twilio: the caller always gets
@@ -176,9 +177,8 @@ func TestOddInputsAreStoredCleanly(t *testing.T) {
 			t.Errorf("%s: answers = %+v", tc.name, got)
 		}
 	}
-	set, _ := e.redis.Client.LLen(e.ctx, e.redis.Key("spool", "failed")).Result()
-	if set != 0 {
-		t.Errorf("%d events were set aside by the journal", set)
+	if set, err := e.journal.SetAsideCount(e.ctx); err != nil || set != 0 {
+		t.Errorf("%d events were set aside by the journal (%v)", set, err)
 	}
 }
 
@@ -322,7 +322,7 @@ func TestEverythingSaidIsKept(t *testing.T) {
 	must(t, c.Press("2"))
 	expectHeard(t, c, "You said: OK.")
 	e.flush()
-	rows, err := e.db.Pool.Query(e.ctx, `SELECT stage, question_id, digits, speech, understood FROM call_inputs
+	rows, err := storetest.SQL(e.t, e.db).Query(e.ctx, `SELECT stage, question_id, digits, speech, understood FROM call_inputs
 		WHERE call_sid = $1 ORDER BY created_at, dedupe_key`, c.Sid)
 	if err != nil {
 		t.Fatal(err)
@@ -404,8 +404,7 @@ func TestRestartMidCallKeepsEverything(t *testing.T) {
 			t.Errorf("%s: first conversation = %q after hanging up, want partial", from, s)
 		}
 	}
-	set, _ := e.redis.Client.LLen(e.ctx, e.redis.Key("spool", "failed")).Result()
-	if set != 0 {
-		t.Errorf("%d events were set aside by the journal", set)
+	if set, err := e.journal.SetAsideCount(e.ctx); err != nil || set != 0 {
+		t.Errorf("%d events were set aside by the journal (%v)", set, err)
 	}
 }

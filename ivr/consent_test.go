@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 const notKept = "We will not keep your answers"
@@ -22,7 +23,7 @@ func steps(t *testing.T, c *phonesim.Call, inputs ...func() error) []string {
 
 func (e *env) consentKept(conv string) (status string, consent *string) {
 	e.t.Helper()
-	if err := e.db.Pool.QueryRow(e.ctx, `SELECT status, consent FROM conversations WHERE id = $1`, conv).Scan(&status, &consent); err != nil {
+	if err := storetest.SQL(e.t, e.db).QueryRow(e.ctx, `SELECT status, consent FROM conversations WHERE id = $1`, conv).Scan(&status, &consent); err != nil {
 		e.t.Fatal(err)
 	}
 	return status, consent

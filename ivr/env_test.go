@@ -2,7 +2,6 @@ package ivr_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -65,20 +64,12 @@ func newEnv(t testing.TB, o options) *env {
 	if o.dbURL == "" {
 		o.dbURL = storetest.DatabaseURL(t)
 	}
-	db, err := store.OpenDB(ctx, o.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := storetest.Open(t, o.dbURL)
 	prefix := storetest.RedisPrefix(t)
 	if o.redisURL == "" {
 		o.redisURL = storetest.RedisURL()
 	}
-	rdb, err := store.OpenRedis(ctx, o.redisURL, prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close() })
+	rdb := storetest.OpenRedis(t, o.redisURL, prefix)
 	if o.surveys == nil {
 		o.surveys = []string{demoYAML}
 	}
@@ -199,7 +190,7 @@ type answerRow struct {
 
 func (e *env) answers(conv string) []answerRow {
 	e.t.Helper()
-	rows, err := e.db.Pool.Query(e.ctx, `SELECT question_id, value, raw, via, no_answer, skipped, dedupe_key FROM answers WHERE conversation_id = $1 ORDER BY id`, conv)
+	rows, err := storetest.SQL(e.t, e.db).Query(e.ctx, `SELECT question_id, value, raw, via, no_answer, skipped, dedupe_key FROM answers WHERE conversation_id = $1 ORDER BY id`, conv)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -223,14 +214,13 @@ func (e *env) answers(conv string) []answerRow {
 func (e *env) answersKept(conv string) map[string]string {
 	e.t.Helper()
 	got := byQuestion(e.answers(conv))
-	raw, err := e.redis.Client.LRange(e.ctx, e.redis.Key("spool", "failed"), 0, -1).Result()
+	aside, err := e.journal.SetAsideEvents(e.ctx)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, r := range raw {
-		var ev store.Event
-		if json.Unmarshal([]byte(r), &ev) == nil && ev.Answer != nil && ev.Answer.ConversationID == conv {
-			e.t.Logf("answer %s was set aside by the journal, not written: %s", ev.Answer.QuestionID, r)
+	for _, ev := range aside {
+		if ev.Answer != nil && ev.Answer.ConversationID == conv {
+			e.t.Logf("answer %s was set aside by the journal, not written: %+v", ev.Answer.QuestionID, *ev.Answer)
 			got[ev.Answer.QuestionID] = ev.Answer.Value
 		}
 	}
@@ -248,7 +238,7 @@ func byQuestion(rows []answerRow) map[string]string {
 func (e *env) conversation(id string) (status, consent string) {
 	e.t.Helper()
 	var c *string
-	if err := e.db.Pool.QueryRow(e.ctx, `SELECT status, consent FROM conversations WHERE id = $1`, id).Scan(&status, &c); err != nil {
+	if err := storetest.SQL(e.t, e.db).QueryRow(e.ctx, `SELECT status, consent FROM conversations WHERE id = $1`, id).Scan(&status, &c); err != nil {
 		e.t.Fatalf("conversation %s: %v", id, err)
 	}
 	if c != nil {
@@ -260,7 +250,7 @@ func (e *env) conversation(id string) (status, consent string) {
 func (e *env) count(sql string, args ...any) int {
 	e.t.Helper()
 	var n int
-	if err := e.db.Pool.QueryRow(e.ctx, sql, args...).Scan(&n); err != nil {
+	if err := storetest.SQL(e.t, e.db).QueryRow(e.ctx, sql, args...).Scan(&n); err != nil {
 		e.t.Fatal(err)
 	}
 	return n

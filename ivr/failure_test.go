@@ -239,7 +239,7 @@ func TestTranscriptionService(t *testing.T) {
 	ws.mu.Lock()
 	ws.fail = false
 	ws.mu.Unlock()
-	if _, err := e.db.Pool.Exec(e.ctx, `UPDATE recordings SET created_at = now() - interval '1 hour'`); err != nil {
+	if _, err := storetest.SQL(e.t, e.db).Exec(e.ctx, `UPDATE recordings SET created_at = now() - interval '1 hour'`); err != nil {
 		t.Fatal(err)
 	}
 	n, err := e.h.TranscribeMissing(e.ctx, 10)
@@ -260,7 +260,7 @@ func TestTranscriptionService(t *testing.T) {
 func TestSlowSpeechNeeds(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{})
-	if _, err := e.db.Pool.Exec(e.ctx, `INSERT INTO participants (phone_hash, phone_enc, phone_masked, needs) VALUES ($1, $2, $3, '{"slow_speech": true}')`,
+	if _, err := storetest.SQL(e.t, e.db).Exec(e.ctx, `INSERT INTO participants (phone_hash, phone_enc, phone_masked, needs) VALUES ($1, $2, $3, '{"slow_speech": true}')`,
 		e.phones.Hash(member), e.phones.Encrypt(member), "x"); err != nil {
 		t.Fatal(err)
 	}

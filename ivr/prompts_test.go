@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 func TestRecordedPromptsArePlayed(t *testing.T) {
@@ -67,7 +68,7 @@ func TestNumberWithSeveralSurveys(t *testing.T) {
 	}
 	// The language chosen is kept with the conversation and the member.
 	var conv, person string
-	if err := e.db.Pool.QueryRow(e.ctx, `SELECT c.language, p.language FROM conversations c JOIN participants p ON p.id = c.participant_id
+	if err := storetest.SQL(e.t, e.db).QueryRow(e.ctx, `SELECT c.language, p.language FROM conversations c JOIN participants p ON p.id = c.participant_id
 		WHERE c.id = $1`, c.Sid).Scan(&conv, &person); err != nil || conv != "cy" || person != "cy" {
 		t.Errorf("language kept: conversation %q, participant %q (%v)", conv, person, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the truth files in testdata/ with what the code does now")
@@ -132,7 +133,7 @@ func runTruthFile(t *testing.T, file string) {
 
 func truthRows(e *env) []string {
 	var rows []string
-	q, err := e.db.Pool.Query(e.ctx, `SELECT id, status, coalesce(consent, ''), language FROM conversations ORDER BY started_at`)
+	q, err := storetest.SQL(e.t, e.db).Query(e.ctx, `SELECT id, status, coalesce(consent, ''), language FROM conversations ORDER BY started_at`)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func truthRows(e *env) []string {
 		rows = append(rows, fmt.Sprintf("conversation %s: %s, consent %q, language %s", id, status, consent, lang))
 	}
 	q.Close()
-	q, err = e.db.Pool.Query(e.ctx, `SELECT question_id, value, raw, via, no_answer, skipped, dedupe_key FROM answers ORDER BY dedupe_key`)
+	q, err = storetest.SQL(e.t, e.db).Query(e.ctx, `SELECT question_id, value, raw, via, no_answer, skipped, dedupe_key FROM answers ORDER BY dedupe_key`)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func truthRows(e *env) []string {
 		rows = append(rows, line)
 	}
 	q.Close()
-	q, err = e.db.Pool.Query(e.ctx, `SELECT coalesce(conversation_id, ''), channel, reason FROM callbacks ORDER BY id`)
+	q, err = storetest.SQL(e.t, e.db).Query(e.ctx, `SELECT coalesce(conversation_id, ''), channel, reason FROM callbacks ORDER BY id`)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 const notKept = "We will not keep your answers"
@@ -12,7 +14,7 @@ const notKept = "We will not keep your answers"
 // when none were kept).
 func (f *fixture) consentOf(t *testing.T) (status string, consent *string) {
 	t.Helper()
-	if err := f.db.Pool.QueryRow(context.Background(), "SELECT status, consent FROM conversations").Scan(&status, &consent); err != nil {
+	if err := storetest.SQL(t, f.db).QueryRow(context.Background(), "SELECT status, consent FROM conversations").Scan(&status, &consent); err != nil {
 		t.Fatal(err)
 	}
 	return status, consent

@@ -135,7 +135,7 @@ func (f *fixture) flush(t *testing.T) {
 func (f *fixture) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := f.db.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := storetest.SQL(t, f.db).QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -165,13 +165,13 @@ func TestWholeConversation(t *testing.T) {
 		t.Fatalf("answers = %d, want 4", n)
 	}
 	var raw string
-	f.db.Pool.QueryRow(context.Background(), "SELECT raw FROM answers WHERE question_id = 'better'").Scan(&raw)
+	storetest.SQL(t, f.db).QueryRow(context.Background(), "SELECT raw FROM answers WHERE question_id = 'better'").Scan(&raw)
 	if raw != free {
 		t.Fatalf("free text stored as %q, want exactly %q", raw, free)
 	}
 	var status, consent string
 	var version int
-	f.db.Pool.QueryRow(context.Background(), "SELECT status, consent, survey_version FROM conversations").Scan(&status, &consent, &version)
+	storetest.SQL(t, f.db).QueryRow(context.Background(), "SELECT status, consent, survey_version FROM conversations").Scan(&status, &consent, &version)
 	if status != "completed" || consent != "yes" || version != 1 {
 		t.Fatalf("conversation status=%q consent=%q version=%d", status, consent, version)
 	}
@@ -245,7 +245,7 @@ func TestSignatureRejected(t *testing.T) {
 	if n := f.count(t, "SELECT count(*) FROM messages"); n != 0 {
 		t.Fatalf("rejected requests stored %d messages", n)
 	}
-	keys, _ := f.redis.Client.Keys(ctx, f.redis.Prefix+"*").Result()
+	keys, _ := storetest.RedisClient(t, f.redis).Keys(ctx, f.redis.Prefix+"*").Result()
 	if len(keys) != 0 {
 		t.Fatalf("rejected requests left Redis keys: %v", keys)
 	}
@@ -424,11 +424,11 @@ func TestBadInput(t *testing.T) {
 	}
 	f.flush(t)
 	var body string
-	f.db.Pool.QueryRow(ctx, "SELECT body FROM messages WHERE body LIKE 'caf%'").Scan(&body)
+	storetest.SQL(t, f.db).QueryRow(ctx, "SELECT body FROM messages WHERE body LIKE 'caf%'").Scan(&body)
 	if body != "caf\uFFFD \uFFFD ok" {
 		t.Fatalf("invalid UTF-8 stored as %q", body)
 	}
-	f.db.Pool.QueryRow(ctx, "SELECT body FROM messages WHERE body LIKE 'a%b%'").Scan(&body)
+	storetest.SQL(t, f.db).QueryRow(ctx, "SELECT body FROM messages WHERE body LIKE 'a%b%'").Scan(&body)
 	if body != "ab\x07c\x1b[31m" {
 		t.Fatalf("control characters must be kept in storage (only NUL dropped): %q", body)
 	}
@@ -438,11 +438,7 @@ func TestBadInput(t *testing.T) {
 func TestRedisDown(t *testing.T) {
 	db := storetest.DB(t)
 	proxy, proxied := storetest.NewProxy(t, storetest.RedisURL())
-	r, err := store.OpenRedis(context.Background(), proxied, storetest.RedisPrefix(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := storetest.OpenRedis(t, proxied, storetest.RedisPrefix(t))
 	f := newFixtureWith(t, db, r)
 	f.text(t, member, "DAYS")
 	proxy.Down()
@@ -460,11 +456,7 @@ func TestRedisDown(t *testing.T) {
 func TestPostgresDown(t *testing.T) {
 	url := storetest.DatabaseURL(t)
 	proxy, proxied := storetest.NewProxy(t, url)
-	db, err := store.OpenDB(context.Background(), proxied)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t, proxied)
 	f := newFixtureWith(t, db, storetest.Redis(t))
 	proxy.Down()
 	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
@@ -510,7 +502,7 @@ func TestStatusCallback(t *testing.T) {
 	}
 	f.flush(t)
 	var status string
-	f.db.Pool.QueryRow(ctx, "SELECT status FROM messages WHERE message_sid = $1", sid).Scan(&status)
+	storetest.SQL(t, f.db).QueryRow(ctx, "SELECT status FROM messages WHERE message_sid = $1", sid).Scan(&status)
 	if status != "delivered" {
 		t.Fatalf("status = %q, want delivered", status)
 	}
@@ -727,7 +719,7 @@ func TestPicturesAndVoiceNotes(t *testing.T) {
 	f.flush(t)
 
 	var raw, value, via string
-	f.db.Pool.QueryRow(ctx, "SELECT raw, value, via FROM answers WHERE question_id = 'better'").Scan(&raw, &value, &via)
+	storetest.SQL(t, f.db).QueryRow(ctx, "SELECT raw, value, via FROM answers WHERE question_id = 'better'").Scan(&raw, &value, &via)
 	if want := voice + " " + pic; raw != want || value != want || via != "media" {
 		t.Fatalf("media answer raw=%q value=%q via=%q, want %q via media", raw, value, via, want)
 	}
@@ -741,7 +733,7 @@ func TestPicturesAndVoiceNotes(t *testing.T) {
 		t.Fatalf("messages with one picture = %d, want 4", n)
 	}
 	var media []string
-	f.db.Pool.QueryRow(ctx, "SELECT media FROM messages WHERE direction = 'in' AND body = '2'").Scan(&media)
+	storetest.SQL(t, f.db).QueryRow(ctx, "SELECT media FROM messages WHERE direction = 'in' AND body = '2'").Scan(&media)
 	if len(media) != 10 || len(media[0]) != 2048 || !strings.HasPrefix(media[0], "https://example.org/aaa") || media[1] != "http://example.org/0" {
 		t.Fatalf("media kept: %d addresses, first %d bytes: %.40q", len(media), len(media[0]), media)
 	}

@@ -215,7 +215,7 @@ func settled(t *testing.T, s *sms.Sender, batch string) store.BatchProgress {
 func (f *outFixture) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := f.db.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := storetest.SQL(t, f.db).QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -374,7 +374,7 @@ func TestQuietHours(t *testing.T) {
 		t.Fatalf("NotBefore = %v, want %v", res.NotBefore, morning)
 	}
 	var due time.Time
-	if err := f.db.Pool.QueryRow(ctx, `SELECT scheduled_at FROM river_job WHERE state = 'scheduled'`).Scan(&due); err != nil {
+	if err := storetest.SQL(t, f.db).QueryRow(ctx, `SELECT scheduled_at FROM river_job WHERE state = 'scheduled'`).Scan(&due); err != nil {
 		t.Fatal(err)
 	}
 	if !due.Equal(morning) {
@@ -399,7 +399,7 @@ func TestQuietHours(t *testing.T) {
 	}
 	var wait time.Duration
 	eventually(t, "the job is put off", func() bool {
-		return f.db.Pool.QueryRow(ctx, `SELECT extract(epoch FROM scheduled_at - now())::bigint * 1000000000
+		return storetest.SQL(t, f.db).QueryRow(ctx, `SELECT extract(epoch FROM scheduled_at - now())::bigint * 1000000000
 			FROM river_job WHERE state = 'scheduled' AND id = (SELECT job_id FROM outbound WHERE batch_id = 'late')`).Scan(&wait) == nil
 	})
 	if want := 11 * time.Hour; wait < want-5*time.Minute || wait > want+time.Minute {
@@ -609,11 +609,7 @@ func TestInvitationDoesNotInterruptTheSameSurvey(t *testing.T) {
 func TestRedisDownTextsNobodyUnchecked(t *testing.T) {
 	f := newOutFixture(t)
 	proxy, proxied := storetest.NewProxy(t, storetest.RedisURL())
-	r, err := store.OpenRedis(context.Background(), proxied, storetest.RedisPrefix(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := storetest.OpenRedis(t, proxied, storetest.RedisPrefix(t))
 	f.redis = r
 	s := f.sender(t, func(c *sms.SenderConfig) { c.MaxAttempts = 3 })
 	proxy.Down()
@@ -771,7 +767,7 @@ func TestWrongAuthTokenKeepsTextsQueued(t *testing.T) {
 	// More tries than MaxAttempts: the texts are never given up on.
 	eventually(t, "each text was tried more than MaxAttempts times", func() bool {
 		var n int
-		err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbound WHERE batch_id = $1 AND attempts > 2`, res.Batch).Scan(&n)
+		err := storetest.SQL(t, f.db).QueryRow(ctx, `SELECT count(*) FROM outbound WHERE batch_id = $1 AND attempts > 2`, res.Batch).Scan(&n)
 		return err == nil && n == len(list)
 	})
 	stop(t, wrong)

@@ -23,7 +23,7 @@ type AudioPrompt struct {
 // SaveAudioPrompt stores a prompt, replacing the current one for the same
 // survey, language and key (the old file stays reachable by its name).
 func (db *DB) SaveAudioPrompt(ctx context.Context, p AudioPrompt, data []byte) error {
-	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE audio_prompts SET replaced_at = now()
 			WHERE survey_id = $1 AND language = $2 AND prompt_key = $3 AND replaced_at IS NULL`, p.SurveyID, p.Language, p.Key); err != nil {
 			return err
@@ -37,14 +37,14 @@ func (db *DB) SaveAudioPrompt(ctx context.Context, p AudioPrompt, data []byte) e
 // RemoveAudioPrompt stops a prompt being played (spoken text is used
 // again). Its file stays reachable by name for calls already playing it.
 func (db *DB) RemoveAudioPrompt(ctx context.Context, surveyID, language, key string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE audio_prompts SET replaced_at = now()
+	_, err := db.pool.Exec(ctx, `UPDATE audio_prompts SET replaced_at = now()
 		WHERE survey_id = $1 AND language = $2 AND prompt_key = $3 AND replaced_at IS NULL`, surveyID, language, key)
 	return err
 }
 
 // AudioPrompts lists the current prompts.
 func (db *DB) AudioPrompts(ctx context.Context) ([]AudioPrompt, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT name, survey_id, language, prompt_key, content_type, duration_ms, created_at
+	rows, err := db.pool.Query(ctx, `SELECT name, survey_id, language, prompt_key, content_type, duration_ms, created_at
 		FROM audio_prompts WHERE replaced_at IS NULL ORDER BY survey_id, language, prompt_key`)
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func (db *DB) AudioPrompts(ctx context.Context) ([]AudioPrompt, error) {
 func (db *DB) AudioFile(ctx context.Context, name string) (AudioPrompt, []byte, error) {
 	var p AudioPrompt
 	var data []byte
-	err := db.Pool.QueryRow(ctx, `SELECT name, survey_id, language, prompt_key, content_type, duration_ms, created_at, data
+	err := db.pool.QueryRow(ctx, `SELECT name, survey_id, language, prompt_key, content_type, duration_ms, created_at, data
 		FROM audio_prompts WHERE name = $1`, name).Scan(&p.Name, &p.SurveyID, &p.Language, &p.Key, &p.ContentType, &p.DurationMS, &p.CreatedAt, &data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, nil, ErrNotFound

@@ -21,13 +21,13 @@ func (r *Redis) callResumeKey(phoneHash string) string { return r.Key("voice", "
 // RememberCall notes which conversation a call belongs to (an earlier
 // call's, when it carries that one on), for the call's status callback.
 func (r *Redis) RememberCall(ctx context.Context, callSid, conv string, ttl time.Duration) error {
-	return r.Client.Set(ctx, r.callKey(callSid), conv, ttl).Err()
+	return r.client.Set(ctx, r.callKey(callSid), conv, ttl).Err()
 }
 
 // CallConversation returns the conversation RememberCall noted for a call;
 // found is false when none was noted (or it has expired).
 func (r *Redis) CallConversation(ctx context.Context, callSid string) (conv string, found bool, err error) {
-	conv, err = r.Client.Get(ctx, r.callKey(callSid)).Result()
+	conv, err = r.client.Get(ctx, r.callKey(callSid)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", false, nil
 	}
@@ -49,7 +49,7 @@ func (r *Redis) ClaimCallStep(ctx context.Context, stepKey string, ttl time.Dura
 func (r *Redis) CountCallRestart(ctx context.Context, callSid string, ttl time.Duration) (int, error) {
 	key := r.callRestartsKey(callSid)
 	var incr *redis.IntCmd
-	_, err := r.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		incr = p.Incr(ctx, key)
 		p.Expire(ctx, key, ttl)
 		return nil

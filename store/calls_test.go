@@ -24,7 +24,7 @@ func TestCallConversation(t *testing.T) {
 	if _, found, _ := r.CallConversation(ctx, "CA2"); found {
 		t.Error("another call's conversation was found")
 	}
-	if ttl := r.Client.TTL(ctx, r.Key("voice", "call", "CA1")).Val(); ttl <= 0 || ttl > time.Hour {
+	if ttl := storetest.RedisClient(t, r).TTL(ctx, r.Key("voice", "call", "CA1")).Val(); ttl <= 0 || ttl > time.Hour {
 		t.Errorf("the note does not expire within the hour: %v", ttl)
 	}
 }
@@ -55,7 +55,7 @@ func TestCountCallRestart(t *testing.T) {
 	if n, _ := r.CountCallRestart(ctx, "CA2", time.Hour); n != 1 {
 		t.Errorf("another call's first restart = %d", n)
 	}
-	if ttl := r.Client.TTL(ctx, r.Key("ivr", "restarts", "CA1")).Val(); ttl <= 0 || ttl > time.Hour {
+	if ttl := storetest.RedisClient(t, r).TTL(ctx, r.Key("ivr", "restarts", "CA1")).Val(); ttl <= 0 || ttl > time.Hour {
 		t.Errorf("the count does not expire within the hour: %v", ttl)
 	}
 }
@@ -75,7 +75,7 @@ func TestCallResume(t *testing.T) {
 	if found, err := r.CallResume(ctx, "hash1", &got); err != nil || !found || got != (where{"CA1", "staff"}) {
 		t.Fatalf("kept = %+v, %v, %v", got, found, err)
 	}
-	if ttl := r.Client.TTL(ctx, r.Key("voice", "resume", "hash1")).Val(); ttl <= 0 || ttl > 30*time.Minute {
+	if ttl := storetest.RedisClient(t, r).TTL(ctx, r.Key("voice", "resume", "hash1")).Val(); ttl <= 0 || ttl > 30*time.Minute {
 		t.Errorf("the place does not expire within 30 minutes: %v", ttl)
 	}
 	if found, _ := r.CallResume(ctx, "hash2", &got); found {

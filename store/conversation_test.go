@@ -96,7 +96,7 @@ func TestNoConsentStoresNothingButTheFact(t *testing.T) {
 	}
 	var status string
 	var consent *string
-	if err := db.Pool.QueryRow(ctx, "SELECT status, consent FROM conversations WHERE id = $1", conv.ID).Scan(&status, &consent); err != nil {
+	if err := storetest.SQL(t, db).QueryRow(ctx, "SELECT status, consent FROM conversations WHERE id = $1", conv.ID).Scan(&status, &consent); err != nil {
 		t.Fatal(err)
 	}
 	if status != "refused" || consent != nil {

@@ -9,7 +9,7 @@ import (
 // loads its demo conversations only into an empty database.
 func (db *DB) HasConversations(ctx context.Context) (bool, error) {
 	var has bool
-	err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM conversations)`).Scan(&has)
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM conversations)`).Scan(&has)
 	return has, err
 }
 
@@ -52,7 +52,7 @@ var backdateRows = []string{
 // Backdate applies the shifts in one transaction. It is for demo data
 // only: real conversations keep the times they happened.
 func (db *DB) Backdate(ctx context.Context, shifts []Shift) error {
-	tx, err := db.Pool.Begin(ctx)
+	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return err
 	}

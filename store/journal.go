@@ -158,7 +158,7 @@ func (j *Journal) Record(ctx context.Context, events ...Event) error {
 	if err != nil {
 		return err
 	}
-	err = j.redis.Client.RPush(ctx, j.spoolKey(), vals...).Err()
+	err = j.redis.client.RPush(ctx, j.spoolKey(), vals...).Err()
 	if err == nil {
 		j.poke()
 		return nil
@@ -248,8 +248,32 @@ func (j *Journal) Pending(ctx context.Context) (int64, error) {
 	j.mu.Lock()
 	mem := int64(len(j.memory))
 	j.mu.Unlock()
-	n, err := j.redis.Client.LLen(ctx, j.spoolKey()).Result()
+	n, err := j.redis.client.LLen(ctx, j.spoolKey()).Result()
 	return n + mem, err
+}
+
+// SetAsideCount counts the events that could never be stored (Postgres
+// refused them) and wait in the failed spool for a person to look at.
+func (j *Journal) SetAsideCount(ctx context.Context) (int64, error) {
+	return j.redis.client.LLen(ctx, j.failedKey()).Result()
+}
+
+// SetAsideEvents returns the events waiting in the failed spool, oldest
+// first, so that a person can see what was not stored and why.
+func (j *Journal) SetAsideEvents(ctx context.Context) ([]Event, error) {
+	raw, err := j.redis.client.LRange(ctx, j.failedKey(), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	events := make([]Event, 0, len(raw))
+	for i, r := range raw {
+		var e Event
+		if err := json.Unmarshal([]byte(r), &e); err != nil {
+			return events, fmt.Errorf("reading set-aside event %d of %d: %w", i+1, len(raw), err)
+		}
+		events = append(events, e)
+	}
+	return events, nil
 }
 
 // drainOnce moves up to max events to Postgres and returns how many.
@@ -270,7 +294,7 @@ func (j *Journal) drainOnce(ctx context.Context, max int) (int, error) {
 		// away, back to memory.
 		vals := encodeAll(mem)
 		slices.Reverse(vals)
-		if rerr := j.redis.Client.LPush(ctx, j.spoolKey(), vals...).Err(); rerr != nil {
+		if rerr := j.redis.client.LPush(ctx, j.spoolKey(), vals...).Err(); rerr != nil {
 			j.mu.Lock()
 			j.memory = append(mem, j.memory...)
 			j.mu.Unlock()
@@ -293,7 +317,7 @@ func (j *Journal) drainSpool(ctx context.Context, max int) (int, error) {
 		return 0, err
 	}
 	defer unlock()
-	raw, err := j.redis.Client.LRange(ctx, j.spoolKey(), 0, int64(max-1)).Result()
+	raw, err := j.redis.client.LRange(ctx, j.spoolKey(), 0, int64(max-1)).Result()
 	if err != nil || len(raw) == 0 {
 		return 0, err
 	}
@@ -302,7 +326,7 @@ func (j *Journal) drainSpool(ctx context.Context, max int) (int, error) {
 		var e Event
 		if err := json.Unmarshal([]byte(r), &e); err != nil {
 			j.log.Error("a spooled event cannot be read; keeping it aside", "err", err)
-			j.redis.Client.RPush(ctx, j.failedKey(), r)
+			j.redis.client.RPush(ctx, j.failedKey(), r)
 			continue
 		}
 		events = append(events, e)
@@ -310,7 +334,7 @@ func (j *Journal) drainSpool(ctx context.Context, max int) (int, error) {
 	if err := j.apply(ctx, events); err != nil {
 		return 0, err
 	}
-	if err := j.redis.Client.LTrim(ctx, j.spoolKey(), int64(len(raw)), -1).Err(); err != nil {
+	if err := j.redis.client.LTrim(ctx, j.spoolKey(), int64(len(raw)), -1).Err(); err != nil {
 		return 0, err
 	}
 	return len(raw), nil
@@ -351,7 +375,7 @@ func (j *Journal) apply(ctx context.Context, events []Event) error {
 func (j *Journal) setAside(ctx context.Context, e Event, err error) {
 	j.log.Error("an event could not be stored; kept aside in the failed spool", "err", err)
 	b, _ := json.Marshal(e)
-	j.redis.Client.RPush(ctx, j.failedKey(), b)
+	j.redis.client.RPush(ctx, j.failedKey(), b)
 }
 
 // isConnectionError tells a failure worth retrying (Postgres not there, or
@@ -372,7 +396,7 @@ const upsertPerson = `INSERT INTO participants (phone_hash, phone_enc, phone_mas
 ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash RETURNING id`
 
 func (j *Journal) applyTx(ctx context.Context, events []Event) error {
-	return pgx.BeginFunc(ctx, j.db.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, j.db.pool, func(tx pgx.Tx) error {
 		for _, e := range events {
 			if err := applyEvent(ctx, tx, e); err != nil {
 				return err

@@ -16,7 +16,7 @@ import (
 // MigrateRiver creates or updates River's tables (the durable job queue
 // that sends texts). It is safe to run again: applied versions are skipped.
 func (db *DB) MigrateRiver(ctx context.Context) error {
-	m, err := rivermigrate.New(riverpgxv5.New(db.Pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func (db *DB) MigrateRiver(ctx context.Context) error {
 // CheckRiver returns ErrSchemaOutOfDate when River's tables are missing or
 // behind this version of River.
 func (db *DB) CheckRiver(ctx context.Context) error {
-	m, err := rivermigrate.New(riverpgxv5.New(db.Pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	m, err := rivermigrate.New(riverpgxv5.New(db.pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func scanOutbound(row pgx.Row) (Outbound, error) {
 
 // GetOutbound returns one outbound text.
 func (db *DB) GetOutbound(ctx context.Context, id int64) (Outbound, error) {
-	o, err := scanOutbound(db.Pool.QueryRow(ctx, `SELECT `+outboundColumns+` FROM outbound WHERE id = $1`, id))
+	o, err := scanOutbound(db.pool.QueryRow(ctx, `SELECT `+outboundColumns+` FROM outbound WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, ErrNotFound
 	}
@@ -158,7 +158,7 @@ func (db *DB) GetOutbound(ctx context.Context, id int64) (Outbound, error) {
 
 // OutboundWaiting notes that a pending text waits for quiet hours to end.
 func (db *DB) OutboundWaiting(ctx context.Context, id int64, until time.Time) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE outbound SET not_before = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`, id, until)
+	_, err := db.pool.Exec(ctx, `UPDATE outbound SET not_before = $2, updated_at = now() WHERE id = $1 AND status = 'pending'`, id, until)
 	return err
 }
 
@@ -169,7 +169,7 @@ func (db *DB) OutboundWaiting(ctx context.Context, id int64, until time.Time) er
 // first, and nothing must be sent.
 func (db *DB) ClaimOutbound(ctx context.Context, id int64, conv *ConversationStarted, at time.Time) (bool, error) {
 	var claimed bool
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var convID *string
 		if conv != nil {
 			convID = &conv.ID
@@ -192,7 +192,7 @@ func (db *DB) ClaimOutbound(ctx context.Context, id int64, conv *ConversationSta
 // OutboundSent records that Twilio took the text: the row and the message
 // log, in one transaction.
 func (db *DB) OutboundSent(ctx context.Context, id int64, msg MessageLogged, at time.Time) error {
-	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE outbound SET status = 'sent', message_sid = $2, reason = '', updated_at = now()
 			WHERE id = $1`, id, msg.MessageSid); err != nil {
 			return err
@@ -204,7 +204,7 @@ func (db *DB) OutboundSent(ctx context.Context, id int64, msg MessageLogged, at 
 // OutboundRetry puts a text Twilio did not take (busy, or down) back to
 // pending for the next try.
 func (db *DB) OutboundRetry(ctx context.Context, id int64, reason string, code int) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE outbound SET status = 'pending', reason = $2, error_code = nullif($3, 0), updated_at = now()
+	_, err := db.pool.Exec(ctx, `UPDATE outbound SET status = 'pending', reason = $2, error_code = nullif($3, 0), updated_at = now()
 		WHERE id = $1 AND status = 'sending'`, id, reason, code)
 	return err
 }
@@ -214,7 +214,7 @@ func (db *DB) OutboundRetry(ctx context.Context, id int64, reason string, code i
 // is set, the conversation the invitation would have started is removed
 // (it has no answers: nobody got the question).
 func (db *DB) FinishOutbound(ctx context.Context, id int64, status, reason string, code int, dropConversation bool) error {
-	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var conv *string
 		err := tx.QueryRow(ctx, `UPDATE outbound SET status = $2, reason = $3, error_code = nullif($4, 0), updated_at = now()
 			WHERE id = $1 AND status IN ('pending', 'sending') RETURNING conversation_id`, id, status, reason, code).Scan(&conv)
@@ -236,7 +236,7 @@ func (db *DB) FinishOutbound(ctx context.Context, id int64, status, reason strin
 // (and not START since).
 func (db *DB) OptedOut(ctx context.Context, phoneHash []byte) (bool, error) {
 	var out bool
-	err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM participants WHERE phone_hash = $1 AND opted_out_at IS NOT NULL)`,
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM participants WHERE phone_hash = $1 AND opted_out_at IS NOT NULL)`,
 		phoneHash).Scan(&out)
 	return out, err
 }
@@ -244,7 +244,7 @@ func (db *DB) OptedOut(ctx context.Context, phoneHash []byte) (bool, error) {
 // RecordOptOut marks a person as opted out now (Twilio refused a text with
 // error 21610: they opted out with Twilio directly).
 func (db *DB) RecordOptOut(ctx context.Context, p Person, at time.Time) error {
-	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		return applyEvent(ctx, tx, Event{At: at, OptOut: &OptOut{Person: p, Out: true}})
 	})
 }
@@ -252,7 +252,7 @@ func (db *DB) RecordOptOut(ctx context.Context, p Person, at time.Time) error {
 // EndConversation closes a conversation with a status (completed, partial,
 // refused) if it is still active.
 func (db *DB) EndConversation(ctx context.Context, id, status string, at time.Time) error {
-	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		return applyEvent(ctx, tx, Event{At: at, End: &ConversationEnded{ID: id, Status: status}})
 	})
 }
@@ -275,7 +275,7 @@ func (p BatchProgress) Done() int { return p.Sent + p.OptedOut + p.Skipped + p.F
 func (db *DB) OutboundProgress(ctx context.Context, batch string, staleBefore time.Time) (BatchProgress, error) {
 	var p BatchProgress
 	var next *time.Time
-	err := db.Pool.QueryRow(ctx, `SELECT count(*),
+	err := db.pool.QueryRow(ctx, `SELECT count(*),
 			count(*) FILTER (WHERE status = 'pending' AND not_before IS NULL),
 			count(*) FILTER (WHERE status = 'pending' AND not_before IS NOT NULL),
 			count(*) FILTER (WHERE status = 'sending'),
@@ -298,7 +298,7 @@ func (db *DB) OutboundProgress(ctx context.Context, batch string, staleBefore ti
 // them with one of codes (reasons of our own setup), by line. NotBefore is
 // set when they also wait for quiet hours to end.
 func (db *DB) HeldOutbound(ctx context.Context, batch string, codes []int) ([]Outbound, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, line, phone_masked, reason, coalesce(error_code, 0), not_before
+	rows, err := db.pool.Query(ctx, `SELECT id, line, phone_masked, reason, coalesce(error_code, 0), not_before
 		FROM outbound WHERE batch_id = $1 AND status = 'pending' AND error_code = ANY($2)
 		ORDER BY line, id`, batch, codes)
 	if err != nil {
@@ -317,7 +317,7 @@ func (db *DB) HeldOutbound(ctx context.Context, batch string, codes []int) ([]Ou
 
 // OutboundProblems lists a batch's texts that were not sent, by line.
 func (db *DB) OutboundProblems(ctx context.Context, batch string) ([]Outbound, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+outboundColumns+` FROM outbound
+	rows, err := db.pool.Query(ctx, `SELECT `+outboundColumns+` FROM outbound
 		WHERE batch_id = $1 AND status IN ('failed', 'unknown', 'skipped', 'opted_out') ORDER BY line, id`, batch)
 	if err != nil {
 		return nil, err
@@ -346,7 +346,7 @@ type ReminderCandidate struct {
 // texted at least once, last between activeAfter (older ones have lost
 // their session) and idleSince, and that were never reminded.
 func (db *DB) ReminderCandidates(ctx context.Context, idleSince, activeAfter time.Time, limit int) ([]ReminderCandidate, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT c.id, c.survey_id, c.survey_version, p.phone_hash, p.phone_enc, p.phone_masked
+	rows, err := db.pool.Query(ctx, `SELECT c.id, c.survey_id, c.survey_version, p.phone_hash, p.phone_enc, p.phone_masked
 		FROM conversations c
 		JOIN participants p ON p.id = c.participant_id
 		JOIN LATERAL (SELECT max(m.created_at) AS last_in FROM messages m
@@ -387,7 +387,7 @@ func (r *Redis) ReserveSlot(ctx context.Context, sender string, interval time.Du
 	if interval <= 0 {
 		return 0, nil
 	}
-	us, err := reserveScript.Run(ctx, r.Client, []string{r.Key("sms", "rate", sender)}, time.Now().UnixMicro(), interval.Microseconds()).Int64()
+	us, err := reserveScript.Run(ctx, r.client, []string{r.Key("sms", "rate", sender)}, time.Now().UnixMicro(), interval.Microseconds()).Int64()
 	if err != nil {
 		return 0, err
 	}

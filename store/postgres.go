@@ -35,7 +35,7 @@ var ErrSchemaOutOfDate = errors.New("the database is not up to date: run `haveyo
 
 // DB is the Postgres side of the store.
 type DB struct {
-	Pool *pgxpool.Pool
+	pool *pgxpool.Pool
 }
 
 // OpenDB connects to Postgres and checks that it answers.
@@ -52,7 +52,7 @@ func OpenDB(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("could not reach Postgres at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
-	return &DB{Pool: pool}, nil
+	return &DB{pool: pool}, nil
 }
 
 // CheckDatabaseURL reports whether url is a PostgreSQL address this store
@@ -71,19 +71,19 @@ type PoolStats struct {
 
 // PoolStats returns a snapshot of the connection pool.
 func (db *DB) PoolStats() PoolStats {
-	s := db.Pool.Stat()
+	s := db.pool.Stat()
 	return PoolStats{Idle: s.IdleConns(), Acquired: s.AcquiredConns(), Max: s.MaxConns(),
 		Acquires: s.AcquireCount(), AcquireWait: s.AcquireDuration()}
 }
 
 // Close closes every connection.
-func (db *DB) Close() { db.Pool.Close() }
+func (db *DB) Close() { db.pool.Close() }
 
 // Ping checks that Postgres answers.
-func (db *DB) Ping(ctx context.Context) error { return db.Pool.Ping(ctx) }
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 
 func (db *DB) migrator() (*goose.Provider, *sql.DB, error) {
-	sqldb := stdlib.OpenDBFromPool(db.Pool)
+	sqldb := stdlib.OpenDBFromPool(db.pool)
 	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, Migrations(),
 		goose.WithDisableGlobalRegistry(true))
 	if err != nil {

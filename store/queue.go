@@ -23,7 +23,7 @@ type Queue struct {
 // NewQueue makes the job queue for cfg's workers. It runs jobs only after
 // Start; without it, it only queues.
 func NewQueue(db *DB, cfg *river.Config) (*Queue, error) {
-	client, err := river.NewClient(riverpgxv5.New(db.Pool), cfg)
+	client, err := river.NewClient(riverpgxv5.New(db.pool), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("setting up the job queue: %w", err)
 	}
@@ -51,7 +51,7 @@ const outboundChunk = 1000
 // it added.
 func (q *Queue) QueueOutbound(ctx context.Context, b OutboundBatch, people []NewOutbound, job OutboundJob) (int, error) {
 	added := 0
-	err := pgx.BeginFunc(ctx, q.db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, q.db.pool, func(tx pgx.Tx) error {
 		added = 0
 		for start := 0; start < len(people); start += outboundChunk {
 			ids, err := insertOutbound(ctx, tx, b, people[start:min(start+outboundChunk, len(people))])
@@ -126,7 +126,7 @@ func (q *Queue) addJobs(ctx context.Context, tx pgx.Tx, ids []int64, notBefore t
 // waiting. It returns how many texts of the batch are pending.
 func (q *Queue) ResumeOutbound(ctx context.Context, batch string, job OutboundJob) (int, error) {
 	pending := 0
-	err := pgx.BeginFunc(ctx, q.db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, q.db.pool, func(tx pgx.Tx) error {
 		type row struct {
 			id    int64
 			later bool

@@ -25,7 +25,7 @@ func testSendJob(id int64, notBefore time.Time) river.InsertManyParams {
 func queryInt(t *testing.T, db *store.DB, query string, args ...any) int64 {
 	t.Helper()
 	var n int64
-	if err := db.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := storetest.SQL(t, db).QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
@@ -33,7 +33,7 @@ func queryInt(t *testing.T, db *store.DB, query string, args ...any) int64 {
 
 func exec(t *testing.T, db *store.DB, query string, args ...any) {
 	t.Helper()
-	if _, err := db.Pool.Exec(context.Background(), query, args...); err != nil {
+	if _, err := storetest.SQL(t, db).Exec(context.Background(), query, args...); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 }
@@ -115,7 +115,7 @@ func TestResumeOutbound(t *testing.T) {
 	}
 	state := func(job int64) string {
 		var s string
-		if err := db.Pool.QueryRow(ctx, `SELECT state::text FROM river_job WHERE id = $1`, job).Scan(&s); err != nil {
+		if err := storetest.SQL(t, db).QueryRow(ctx, `SELECT state::text FROM river_job WHERE id = $1`, job).Scan(&s); err != nil {
 			t.Fatalf("job %d: %v", job, err)
 		}
 		return s

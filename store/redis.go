@@ -12,7 +12,7 @@ import (
 // and rate limits. Every key starts with Prefix, so several installations
 // (or tests) can share one Redis.
 type Redis struct {
-	Client redis.UniversalClient
+	client redis.UniversalClient
 	Prefix string
 }
 
@@ -27,7 +27,7 @@ func OpenRedis(ctx context.Context, url, prefix string) (*Redis, error) {
 		c.Close()
 		return nil, fmt.Errorf("could not reach Redis at %s: %w", opts.Addr, err)
 	}
-	return &Redis{Client: c, Prefix: prefix}, nil
+	return &Redis{client: c, Prefix: prefix}, nil
 }
 
 // CheckRedisURL reports whether url is a Redis address this store can
@@ -43,7 +43,7 @@ func (r *Redis) Key(parts ...string) string {
 }
 
 // Ping checks that Redis answers.
-func (r *Redis) Ping(ctx context.Context) error { return r.Client.Ping(ctx).Err() }
+func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
 
 // Close closes the connections.
-func (r *Redis) Close() error { return r.Client.Close() }
+func (r *Redis) Close() error { return r.client.Close() }

@@ -17,7 +17,7 @@ var ErrBusy = errors.New("another request for the same person is still being ans
 // GetJSON reads a JSON value; found is false when the key does not exist
 // (or has expired).
 func (r *Redis) GetJSON(ctx context.Context, key string, v any) (found bool, err error) {
-	b, err := r.Client.Get(ctx, key).Bytes()
+	b, err := r.client.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
@@ -36,20 +36,20 @@ func (r *Redis) PutJSON(ctx context.Context, key string, v any, ttl time.Duratio
 	if err != nil {
 		return err
 	}
-	return r.Client.Set(ctx, key, b, ttl).Err()
+	return r.client.Set(ctx, key, b, ttl).Err()
 }
 
 // First reports whether this is the first time key has been claimed within
 // ttl. It makes a webhook Twilio delivers twice (even at the same moment on
 // two servers) be handled once.
 func (r *Redis) First(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	return r.Client.SetNX(ctx, key, 1, ttl).Result()
+	return r.client.SetNX(ctx, key, 1, ttl).Result()
 }
 
 // Forget releases a key claimed with First, so a retry after a failure is
 // handled again.
 func (r *Redis) Forget(ctx context.Context, key string) error {
-	return r.Client.Del(ctx, key).Err()
+	return r.client.Del(ctx, key).Err()
 }
 
 const unlockSource = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`
@@ -69,7 +69,7 @@ func (r *Redis) lockWithToken(ctx context.Context, key, token string, hold, wait
 	deadline := time.Now().Add(wait)
 	delay := 2 * time.Millisecond
 	for {
-		ok, err := r.Client.SetNX(ctx, key, token, hold).Result()
+		ok, err := r.client.SetNX(ctx, key, token, hold).Result()
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +77,7 @@ func (r *Redis) lockWithToken(ctx context.Context, key, token string, hold, wait
 			return func() {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				defer cancel()
-				unlockScript.Run(ctx, r.Client, []string{key}, token)
+				unlockScript.Run(ctx, r.client, []string{key}, token)
 			}, nil
 		}
 		if time.Now().After(deadline) {

@@ -232,7 +232,7 @@ func (s *SMSSessions) Lock(ctx context.Context, hash string) (unlock func(), err
 // Get returns the member's conversation, if one is waiting for their
 // next text, and how long it has waited.
 func (s *SMSSessions) Get(ctx context.Context, hash string) (sess SMSSession, idle time.Duration, found bool, err error) {
-	pipe := s.r.Client.Pipeline()
+	pipe := s.r.client.Pipeline()
 	get := pipe.Get(ctx, s.sessionKey(hash))
 	ttl := pipe.PTTL(ctx, s.sessionKey(hash))
 	_, err = pipe.Exec(ctx)
@@ -265,7 +265,7 @@ func (s *SMSSessions) Save(ctx context.Context, hash string, sess SMSSession) er
 // (an invitation that never reached them), and leaves any other alone.
 func (s *SMSSessions) Forget(ctx context.Context, hash, conversation string) error {
 	key := s.sessionKey(hash)
-	err := s.r.Client.Watch(ctx, func(tx *redis.Tx) error {
+	err := s.r.client.Watch(ctx, func(tx *redis.Tx) error {
 		b, err := tx.Get(ctx, key).Bytes()
 		if errors.Is(err, redis.Nil) {
 			return nil
@@ -292,7 +292,7 @@ func (s *SMSSessions) Forget(ctx context.Context, hash, conversation string) err
 // OptedOut reports whether the member's opt-out is in Redis (set at once
 // when they text STOP; Postgres keeps it for good).
 func (s *SMSSessions) OptedOut(ctx context.Context, hash string) (bool, error) {
-	n, err := s.r.Client.Exists(ctx, s.optOutKey(hash)).Result()
+	n, err := s.r.client.Exists(ctx, s.optOutKey(hash)).Result()
 	return n > 0, err
 }
 

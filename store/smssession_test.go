@@ -180,7 +180,7 @@ func TestSMSSessionUnreadable(t *testing.T) {
 	r := storetest.Redis(t)
 	ctx := context.Background()
 	s := store.NewSMSSessions(r, time.Hour)
-	if err := r.Client.Set(ctx, r.Key("sms", "session", "abc"), "{not json", time.Hour).Err(); err != nil {
+	if err := storetest.RedisClient(t, r).Set(ctx, r.Key("sms", "session", "abc"), "{not json", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	turn := begin(t, s, "SM1", "abc")

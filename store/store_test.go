@@ -137,7 +137,7 @@ func TestKeywordsBelongToOneSurvey(t *testing.T) {
 		}
 	}
 	// The database itself refuses a second owner, whoever writes.
-	if _, err := db.Pool.Exec(ctx, `INSERT INTO survey_keywords (keyword, survey_id) VALUES ('DAYS', 'outings')`); err == nil {
+	if _, err := storetest.SQL(t, db).Exec(ctx, `INSERT INTO survey_keywords (keyword, survey_id) VALUES ('DAYS', 'outings')`); err == nil {
 		t.Fatal("the database accepted a keyword with two surveys")
 	}
 }
@@ -169,7 +169,7 @@ func TestNumbersAreSharedByAtMostNineSurveys(t *testing.T) {
 		t.Fatalf("a freed key: %v", err)
 	}
 	var key int
-	if err := db.Pool.QueryRow(ctx, `SELECT menu_key FROM survey_numbers WHERE number = $1 AND survey_id = 's10'`, shared).Scan(&key); err != nil || key != 5 {
+	if err := storetest.SQL(t, db).QueryRow(ctx, `SELECT menu_key FROM survey_numbers WHERE number = $1 AND survey_id = 's10'`, shared).Scan(&key); err != nil || key != 5 {
 		t.Fatalf("s10 has key %d (%v), want the freed 5", key, err)
 	}
 }
@@ -183,7 +183,7 @@ func TestCatalogSkipsASurveyThatNoLongerLoads(t *testing.T) {
 		}
 	}
 	// As if a newer loader were stricter: the stored file no longer loads.
-	if _, err := db.Pool.Exec(ctx, `UPDATE survey_versions SET source = replace(source, 'answer: scale', 'answer: stars') WHERE survey_id = 'outings'`); err != nil {
+	if _, err := storetest.SQL(t, db).Exec(ctx, `UPDATE survey_versions SET source = replace(source, 'answer: scale', 'answer: stars') WHERE survey_id = 'outings'`); err != nil {
 		t.Fatal(err)
 	}
 	var logged syncBuffer
@@ -257,7 +257,7 @@ func conversation(p *store.Phones, id string) []store.Event {
 
 func count(t *testing.T, db *store.DB, table string) int {
 	var n int
-	if err := db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+	if err := storetest.SQL(t, db).QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -293,8 +293,8 @@ func TestJournalStoresOnce(t *testing.T) {
 		}
 	}
 	var status, consent, body string
-	db.Pool.QueryRow(ctx, "SELECT status, consent FROM conversations").Scan(&status, &consent)
-	db.Pool.QueryRow(ctx, "SELECT body FROM messages").Scan(&body)
+	storetest.SQL(t, db).QueryRow(ctx, "SELECT status, consent FROM conversations").Scan(&status, &consent)
+	storetest.SQL(t, db).QueryRow(ctx, "SELECT body FROM messages").Scan(&body)
 	if status != "completed" || consent != "yes" || body != "Hi 😀" {
 		t.Fatalf("status=%q consent=%q body=%q", status, consent, body)
 	}
@@ -309,11 +309,7 @@ func TestJournalSurvivesPostgresOutage(t *testing.T) {
 	ctx := context.Background()
 	url := storetest.DatabaseURL(t)
 	proxy, proxied := storetest.NewProxy(t, url)
-	db, err := store.OpenDB(ctx, proxied)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t, proxied)
 	if _, _, err := db.SaveSurvey(ctx, "s", "S", "id: s", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -359,11 +355,7 @@ func TestJournalWithoutRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy, proxied := storetest.NewProxy(t, storetest.RedisURL())
-	r, err := store.OpenRedis(ctx, proxied, storetest.RedisPrefix(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := storetest.OpenRedis(t, proxied, storetest.RedisPrefix(t))
 	proxy.Down()
 	j := store.NewJournal(db, r, nil)
 	if err := j.Record(ctx, conversation(phones(t), "c1")...); err != nil {

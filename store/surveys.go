@@ -68,7 +68,7 @@ type SavedSurvey struct {
 // SaveSurveys saves several survey files as SaveSurvey does, all or none.
 func (db *DB) SaveSurveys(ctx context.Context, files []SurveyFile) ([]SavedSurvey, error) {
 	saved := make([]SavedSurvey, len(files))
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		for i, f := range files {
 			v, changed, err := saveSurvey(ctx, tx, f)
 			if err != nil {
@@ -214,7 +214,7 @@ func (db *DB) claimStored(ctx context.Context) error {
 		return err
 	}
 	for _, r := range current {
-		err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('survey:' || $1))", r.SurveyID); err != nil {
 				return err
 			}
@@ -230,7 +230,7 @@ func (db *DB) claimStored(ctx context.Context) error {
 // KeywordOwner returns the survey a keyword starts, as the database holds it.
 func (db *DB) KeywordOwner(ctx context.Context, keyword string) (string, error) {
 	var id string
-	err := db.Pool.QueryRow(ctx, `SELECT survey_id FROM survey_keywords WHERE keyword = $1`, strings.ToUpper(strings.TrimSpace(keyword))).Scan(&id)
+	err := db.pool.QueryRow(ctx, `SELECT survey_id FROM survey_keywords WHERE keyword = $1`, strings.ToUpper(strings.TrimSpace(keyword))).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrNotFound
 	}
@@ -239,7 +239,7 @@ func (db *DB) KeywordOwner(ctx context.Context, keyword string) (string, error) 
 
 // CurrentSurveys returns the current version of every survey.
 func (db *DB) CurrentSurveys(ctx context.Context) ([]SurveyVersion, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT v.survey_id, v.version, s.title, v.source, v.file_name, v.created_at
+	rows, err := db.pool.Query(ctx, `SELECT v.survey_id, v.version, s.title, v.source, v.file_name, v.created_at
 		FROM surveys s JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version ORDER BY s.id`)
 	if err != nil {
 		return nil, err
@@ -249,7 +249,7 @@ func (db *DB) CurrentSurveys(ctx context.Context) ([]SurveyVersion, error) {
 
 // Survey returns one version of a survey.
 func (db *DB) Survey(ctx context.Context, id string, version int) (SurveyVersion, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT v.survey_id, v.version, s.title, v.source, v.file_name, v.created_at
+	rows, err := db.pool.Query(ctx, `SELECT v.survey_id, v.version, s.title, v.source, v.file_name, v.created_at
 		FROM survey_versions v JOIN surveys s ON s.id = v.survey_id WHERE v.survey_id = $1 AND v.version = $2`, id, version)
 	if err != nil {
 		return SurveyVersion{}, err
@@ -263,7 +263,7 @@ func (db *DB) Survey(ctx context.Context, id string, version int) (SurveyVersion
 
 // ListSurveys summarises every survey with its answer counts.
 func (db *DB) ListSurveys(ctx context.Context) ([]SurveySummary, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT s.id, s.title, s.current_version, s.updated_at,
+	rows, err := db.pool.Query(ctx, `SELECT s.id, s.title, s.current_version, s.updated_at,
 			(SELECT count(*) FROM conversations c WHERE c.survey_id = s.id)::int,
 			(SELECT count(*) FROM answers a JOIN conversations c ON c.id = a.conversation_id WHERE c.survey_id = s.id)::int
 		FROM surveys s ORDER BY s.id`)

@@ -54,7 +54,7 @@ func (r *Redis) BeginTurn(ctx context.Context, k TurnKeys, dedupeTTL, hold, wait
 		dedupe, ttl = k.Lock, 0
 	}
 	keys := append([]string{dedupe, k.Lock}, k.Read...)
-	res, err := beginTurnScript.Run(ctx, r.Client, keys, ttl, t.token, hold.Milliseconds()).Slice()
+	res, err := beginTurnScript.Run(ctx, r.client, keys, ttl, t.token, hold.Milliseconds()).Slice()
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (r *Redis) BeginTurn(ctx context.Context, k TurnKeys, dedupeTTL, hold, wait
 		}
 		_ = unlock
 		if len(k.Read) > 0 {
-			vals, err := r.Client.MGet(ctx, k.Read...).Result()
+			vals, err := r.client.MGet(ctx, k.Read...).Result()
 			if err != nil {
 				t.Release()
 				return nil, err
@@ -111,7 +111,7 @@ func (t *Turn) Commit(ctx context.Context, j *Journal, events []Event, writes ..
 	if err != nil {
 		return err
 	}
-	pipe := t.r.Client.TxPipeline()
+	pipe := t.r.client.TxPipeline()
 	if len(vals) > 0 {
 		pipe.RPush(ctx, j.spoolKey(), vals...)
 	}
@@ -145,12 +145,12 @@ func (t *Turn) Release() {
 	t.done = true
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	unlockScript.Run(ctx, t.r.Client, []string{t.lock}, t.token)
+	unlockScript.Run(ctx, t.r.client, []string{t.lock}, t.token)
 }
 
 // Apply makes writes outside a Turn, in one Redis transaction.
 func (r *Redis) Apply(ctx context.Context, writes ...Write) error {
-	pipe := r.Client.TxPipeline()
+	pipe := r.client.TxPipeline()
 	for _, w := range writes {
 		if w.Delete {
 			pipe.Del(ctx, w.Key)

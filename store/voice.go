@@ -35,7 +35,7 @@ type Recording struct {
 // callback Twilio sent twice) changes nothing; inserted says whether this
 // call stored it.
 func (db *DB) SaveRecording(ctx context.Context, r Recording) (inserted bool, err error) {
-	tag, err := db.Pool.Exec(ctx, `INSERT INTO recordings (sid, call_sid, conversation_id, question_id, answer_key, language, seconds, content_type, audio)
+	tag, err := db.pool.Exec(ctx, `INSERT INTO recordings (sid, call_sid, conversation_id, question_id, answer_key, language, seconds, content_type, audio)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sid) DO NOTHING`,
 		r.SID, r.CallSID, r.ConversationID, r.QuestionID, r.AnswerKey, r.Language, r.Seconds, r.ContentType, r.Audio)
 	if err != nil {
@@ -47,7 +47,7 @@ func (db *DB) SaveRecording(ctx context.Context, r Recording) (inserted bool, er
 // HasRecording reports whether a recording is already stored.
 func (db *DB) HasRecording(ctx context.Context, sid string) (stored, deletedFromTwilio bool, err error) {
 	var deleted *time.Time
-	err = db.Pool.QueryRow(ctx, `SELECT deleted_from_twilio_at FROM recordings WHERE sid = $1`, sid).Scan(&deleted)
+	err = db.pool.QueryRow(ctx, `SELECT deleted_from_twilio_at FROM recordings WHERE sid = $1`, sid).Scan(&deleted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, false, nil
 	}
@@ -56,7 +56,7 @@ func (db *DB) HasRecording(ctx context.Context, sid string) (stored, deletedFrom
 
 // MarkRecordingDeletedFromTwilio notes that Twilio no longer has a copy.
 func (db *DB) MarkRecordingDeletedFromTwilio(ctx context.Context, sid string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE recordings SET deleted_from_twilio_at = now() WHERE sid = $1 AND deleted_from_twilio_at IS NULL`, sid)
+	_, err := db.pool.Exec(ctx, `UPDATE recordings SET deleted_from_twilio_at = now() WHERE sid = $1 AND deleted_from_twilio_at IS NULL`, sid)
 	return err
 }
 
@@ -73,12 +73,12 @@ func scanRecording(row pgx.Row) (Recording, error) {
 
 // GetRecording returns one recording with its audio.
 func (db *DB) GetRecording(ctx context.Context, sid string) (Recording, error) {
-	return scanRecording(db.Pool.QueryRow(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE sid = $1`, sid))
+	return scanRecording(db.pool.QueryRow(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE sid = $1`, sid))
 }
 
 // ConversationRecordings returns a conversation's recordings, oldest first.
 func (db *DB) ConversationRecordings(ctx context.Context, conversationID string) ([]Recording, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE conversation_id = $1 ORDER BY created_at, sid`, conversationID)
+	rows, err := db.pool.Query(ctx, `SELECT `+recordingColumns+` FROM recordings WHERE conversation_id = $1 ORDER BY created_at, sid`, conversationID)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (db *DB) ConversationRecordings(ctx context.Context, conversationID string)
 // transcript from source yet, oldest first (to retry transcriptions that
 // failed or were cut short by a restart).
 func (db *DB) RecordingsWithoutTranscript(ctx context.Context, source string, olderThan time.Duration, limit int) ([]Recording, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT `+recordingColumns+` FROM recordings r
+	rows, err := db.pool.Query(ctx, `SELECT `+recordingColumns+` FROM recordings r
 		WHERE r.created_at < now() - make_interval(secs => $2)
 		  AND NOT EXISTS (SELECT 1 FROM transcripts t WHERE t.recording_sid = r.sid AND t.source = $1)
 		ORDER BY r.created_at LIMIT $3`, source, olderThan.Seconds(), limit)
@@ -137,7 +137,7 @@ func (db *DB) SaveTranscript(ctx context.Context, t Transcript) error {
 	if t.Source == "staff" {
 		return errors.New("a staff correction is saved with CorrectTranscript")
 	}
-	_, err := db.Pool.Exec(ctx, `INSERT INTO transcripts (recording_sid, answer_key, source, status, text, external_sid)
+	_, err := db.pool.Exec(ctx, `INSERT INTO transcripts (recording_sid, answer_key, source, status, text, external_sid)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (recording_sid, source) WHERE source <> 'staff' DO NOTHING`,
 		t.RecordingSID, t.AnswerKey, t.Source, t.Status, t.Text, nullable(t.ExternalSID))
 	return err
@@ -146,7 +146,7 @@ func (db *DB) SaveTranscript(ctx context.Context, t Transcript) error {
 // CorrectTranscript stores a staff member's corrected text. Earlier
 // transcripts, the machine's original included, are kept.
 func (db *DB) CorrectTranscript(ctx context.Context, recordingSID, text, by string) error {
-	_, err := db.Pool.Exec(ctx, `INSERT INTO transcripts (recording_sid, answer_key, source, status, text, created_by)
+	_, err := db.pool.Exec(ctx, `INSERT INTO transcripts (recording_sid, answer_key, source, status, text, created_by)
 		VALUES ($1, coalesce((SELECT answer_key FROM recordings WHERE sid = $1),
 		                     (SELECT answer_key FROM transcripts WHERE recording_sid = $1 ORDER BY id LIMIT 1), ''),
 		        'staff', 'completed', $2, $3)`, recordingSID, text, by)
@@ -156,7 +156,7 @@ func (db *DB) CorrectTranscript(ctx context.Context, recordingSID, text, by stri
 // Transcripts returns every transcript of a recording, oldest first: the
 // last one is the one to show.
 func (db *DB) Transcripts(ctx context.Context, recordingSID string) ([]Transcript, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT id, recording_sid, answer_key, source, status, text, coalesce(external_sid, ''),
+	rows, err := db.pool.Query(ctx, `SELECT id, recording_sid, answer_key, source, status, text, coalesce(external_sid, ''),
 		coalesce(created_by, ''), created_at FROM transcripts WHERE recording_sid = $1 ORDER BY id`, recordingSID)
 	if err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func (db *DB) Transcripts(ctx context.Context, recordingSID string) ([]Transcrip
 // ReopenConversation makes a partial conversation active again, for a
 // member who called back to carry on where they stopped.
 func (db *DB) ReopenConversation(ctx context.Context, id string) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE conversations SET status = 'active', ended_at = NULL WHERE id = $1 AND status = 'partial'`, id)
+	_, err := db.pool.Exec(ctx, `UPDATE conversations SET status = 'active', ended_at = NULL WHERE id = $1 AND status = 'partial'`, id)
 	return err
 }
 
@@ -175,7 +175,7 @@ func (db *DB) ReopenConversation(ctx context.Context, id string) error {
 // (by its hash); none for a number we do not know.
 func (db *DB) ParticipantNeeds(ctx context.Context, phoneHash []byte) (survey.Needs, error) {
 	var raw []byte
-	err := db.Pool.QueryRow(ctx, `SELECT needs FROM participants WHERE phone_hash = $1`, phoneHash).Scan(&raw)
+	err := db.pool.QueryRow(ctx, `SELECT needs FROM participants WHERE phone_hash = $1`, phoneHash).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return survey.Needs{}, nil
 	}

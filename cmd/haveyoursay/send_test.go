@@ -68,11 +68,7 @@ func sendFixture(t *testing.T) (*store.DB, *phonesim.Emulator, map[string]string
 	t.Helper()
 	ctx := context.Background()
 	dbURL := storetest.DatabaseURL(t)
-	db, err := store.OpenDB(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := storetest.Open(t, dbURL)
 	if err := db.MigrateRiver(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +116,7 @@ func TestSendWithTheWrongTokenKeepsTheTexts(t *testing.T) {
 		t.Errorf("Twilio's own words were shown: %q %q", stdout.String(), err)
 	}
 	var failed, pending int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'pending')
+	if err := storetest.SQL(t, db).QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'pending')
 		FROM outbound`).Scan(&failed, &pending); err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +214,7 @@ func refusingAPI(t *testing.T, sim *phonesim.Emulator, code int, refuse func(to 
 
 func countOutbound(t *testing.T, db *store.DB) (failed, pending int) {
 	t.Helper()
-	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'failed'),
+	if err := storetest.SQL(t, db).QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'failed'),
 		count(*) FILTER (WHERE status = 'pending') FROM outbound`).Scan(&failed, &pending); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +250,7 @@ func TestSendStopsWhenTwilioWillNotSendFromOurNumber(t *testing.T) {
 	}
 	var code int
 	var reason string
-	if err := db.Pool.QueryRow(ctx, `SELECT max(error_code), max(reason) FROM outbound WHERE error_code IS NOT NULL`).Scan(&code, &reason); err != nil ||
+	if err := storetest.SQL(t, db).QueryRow(ctx, `SELECT max(error_code), max(reason) FROM outbound WHERE error_code IS NOT NULL`).Scan(&code, &reason); err != nil ||
 		code != 21606 || reason != sentence {
 		t.Fatalf("the rows say %d %q (%v); want Twilio's code and what to fix", code, reason, err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 	"github.com/haveyoursay/haveyoursay/survey"
 )
 
@@ -19,11 +20,7 @@ func serveDemo(t *testing.T) (string, []string, *store.DB) {
 	t.Helper()
 	env := testEnv(t)
 	ctx := context.Background()
-	db, err := store.OpenDB(ctx, env["DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := storetest.Open(t, env["DATABASE_URL"])
 	s := survey.Demo()
 	if _, _, err := db.SaveSurvey(ctx, s.ID, s.Title, string(survey.DemoYAML), "day-service.yaml"); err != nil {
 		t.Fatal(err)
@@ -50,7 +47,7 @@ func waitForAnswers(t *testing.T, db *store.DB, n int) {
 	t.Helper()
 	var got int
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if err := db.Pool.QueryRow(context.Background(), "SELECT count(*) FROM answers").Scan(&got); err != nil {
+		if err := storetest.SQL(t, db).QueryRow(context.Background(), "SELECT count(*) FROM answers").Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if got >= n {

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/localpg"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 // A private server starts, keeps its data across a restart, and stops.
@@ -21,21 +21,25 @@ func TestStartStopKeepsData(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(parent) })
 	dir := filepath.Join(parent, "pgdata")
 
+	// running is stopped when the test ends, however it ends.
+	var running *localpg.Server
+	t.Cleanup(func() {
+		if running != nil {
+			running.Stop()
+		}
+	})
 	pg, err := localpg.Start(ctx, dir)
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	db, err := store.OpenDB(ctx, pg.URL())
+	running = pg
+	sql := storetest.SQLAt(t, pg.URL())
+	_, err = sql.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
+	sql.Close()
 	if err != nil {
-		pg.Stop()
 		t.Fatal(err)
 	}
-	_, err = db.Pool.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
-	db.Close()
-	if err != nil {
-		pg.Stop()
-		t.Fatal(err)
-	}
+	running = nil
 	if err := pg.Stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -44,14 +48,10 @@ func TestStartStopKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}
-	defer pg.Stop()
-	db, err = store.OpenDB(ctx, pg.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	running = pg
+	sql = storetest.SQLAt(t, pg.URL())
 	var v string
-	if err := db.Pool.QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil || v != "still here" {
+	if err := sql.QueryRow(ctx, "SELECT v FROM kept").Scan(&v); err != nil || v != "still here" {
 		t.Fatalf("after restart: %q, %v", v, err)
 	}
 }

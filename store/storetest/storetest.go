@@ -11,6 +11,30 @@
 // `make test` starts private servers when none are running. A missing
 // server fails the test with a sentence saying how to start one: it never
 // skips.
+//
+// # Looking underneath the store in tests
+//
+// Package store is the only package that speaks SQL or Redis commands, so
+// store.DB and store.Redis hand out no raw clients. A test that must check
+// a row or a key that no store method offers asks this package instead:
+//
+//   - SQL(t, db) is a *pgxpool.Pool on the same database as db, for a db from
+//     DB or Open. It is opened on first use and closed when the test ends,
+//     before its database is dropped.
+//   - RedisClient(t, r) is a Redis client on the same server as r, for an r
+//     from Redis or OpenRedis; keys are under r.Prefix (build them with
+//     r.Key).
+//   - Open(t, url) and OpenRedis(t, url, prefix) replace store.OpenDB and
+//     store.OpenRedis in a test that connects to an address of its own (a
+//     proxy, say), so SQL and RedisClient know where it points; both close
+//     when the test ends.
+//   - SQLAt(t, url) is a pool on any Postgres address, for a test that has
+//     no *store.DB (closed when the test ends, or earlier by the test).
+//
+// So `db.Pool.QueryRow(ctx, q)` in an older test becomes
+// `storetest.SQL(t, db).QueryRow(ctx, q)`, and `r.Client.LLen(ctx, k)`
+// becomes `storetest.RedisClient(t, r).LLen(ctx, k)`. Prefer a store method
+// when one already gives the value.
 package storetest
 
 import (
@@ -31,6 +55,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/haveyoursay/haveyoursay/store"
@@ -205,13 +230,119 @@ func DatabaseURL(t testing.TB) string {
 // DB opens a fresh, migrated database for this test.
 func DB(t testing.TB) *store.DB {
 	t.Helper()
-	u := DatabaseURL(t)
-	db, err := store.OpenDB(context.Background(), u)
+	return Open(t, DatabaseURL(t))
+}
+
+// Open opens the database at url for this test, closed when the test ends,
+// and remembers the address for SQL.
+func Open(t testing.TB, url string) *store.DB {
+	t.Helper()
+	db, err := store.OpenDB(context.Background(), url)
 	if err != nil {
 		t.Fatalf("opening the test database: %v", err)
 	}
-	t.Cleanup(db.Close) // runs before the drop registered by DatabaseURL
+	e := &sqlEntry{url: url}
+	registry.Lock()
+	registry.dbs[db] = e
+	registry.Unlock()
+	// Runs before the drop registered by DatabaseURL.
+	t.Cleanup(func() {
+		registry.Lock()
+		delete(registry.dbs, db)
+		registry.Unlock()
+		e.close()
+		db.Close()
+	})
 	return db
+}
+
+// sqlEntry is where a *store.DB handed out here points, and the pool SQL
+// opened on it, if any.
+type sqlEntry struct {
+	url  string
+	mu   sync.Mutex
+	pool *pgxpool.Pool
+}
+
+func (e *sqlEntry) close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pool != nil {
+		e.pool.Close()
+	}
+}
+
+// redisEntry is where a *store.Redis handed out here points, and the
+// client RedisClient opened on it, if any.
+type redisEntry struct {
+	url    string
+	mu     sync.Mutex
+	client *redis.Client
+}
+
+func (e *redisEntry) close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.client != nil {
+		e.client.Close()
+	}
+}
+
+// registry remembers the address behind each store handed out by DB, Open,
+// Redis and OpenRedis, until its test ends.
+var registry = struct {
+	sync.Mutex
+	dbs     map[*store.DB]*sqlEntry
+	redises map[*store.Redis]*redisEntry
+}{dbs: map[*store.DB]*sqlEntry{}, redises: map[*store.Redis]*redisEntry{}}
+
+// SQL returns a pool on the same database as db, which must come from DB
+// or Open, for checks no store method offers. It is closed when db's test
+// ends.
+func SQL(t testing.TB, db *store.DB) *pgxpool.Pool {
+	t.Helper()
+	registry.Lock()
+	e := registry.dbs[db]
+	registry.Unlock()
+	if e == nil {
+		t.Fatal("storetest.SQL needs a *store.DB from storetest.DB or storetest.Open (its test may have ended)")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pool == nil {
+		p, err := openPool(e.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.pool = p
+	}
+	return e.pool
+}
+
+// SQLAt returns a pool on the Postgres database at url, closed when the
+// test ends (closing it earlier is fine).
+func SQLAt(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	p, err := openPool(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+func openPool(url string) (*pgxpool.Pool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("opening a pool on the test database: %w", err)
+	}
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("cannot reach the test database (%v): %s", err, howToStart)
+	}
+	return p, nil
 }
 
 // RedisPrefix returns a key prefix of this test's own and deletes every key
@@ -249,11 +380,51 @@ func RedisPrefix(t testing.TB) string {
 // Redis opens the test Redis with a key prefix of this test's own.
 func Redis(t testing.TB) *store.Redis {
 	t.Helper()
-	prefix := RedisPrefix(t)
-	r, err := store.OpenRedis(context.Background(), RedisURL(), prefix)
+	return OpenRedis(t, RedisURL(), RedisPrefix(t))
+}
+
+// OpenRedis opens the Redis at url with keys under prefix for this test,
+// closed when the test ends, and remembers the address for RedisClient.
+// It does not delete keys: take prefix from RedisPrefix for that.
+func OpenRedis(t testing.TB, url, prefix string) *store.Redis {
+	t.Helper()
+	r, err := store.OpenRedis(context.Background(), url, prefix)
 	if err != nil {
 		t.Fatalf("cannot reach the test Redis: %v: %s", err, howToStart)
 	}
-	t.Cleanup(func() { r.Close() })
+	e := &redisEntry{url: url}
+	registry.Lock()
+	registry.redises[r] = e
+	registry.Unlock()
+	t.Cleanup(func() {
+		registry.Lock()
+		delete(registry.redises, r)
+		registry.Unlock()
+		e.close()
+		r.Close()
+	})
 	return r
+}
+
+// RedisClient returns a client on the same Redis as r, which must come
+// from Redis or OpenRedis, for checks no store method offers. Its keys are
+// not prefixed: build them with r.Key. It is closed when r's test ends.
+func RedisClient(t testing.TB, r *store.Redis) redis.UniversalClient {
+	t.Helper()
+	registry.Lock()
+	e := registry.redises[r]
+	registry.Unlock()
+	if e == nil {
+		t.Fatal("storetest.RedisClient needs a *store.Redis from storetest.Redis or storetest.OpenRedis (its test may have ended)")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.client == nil {
+		opts, err := redis.ParseURL(e.url)
+		if err != nil {
+			t.Fatalf("%s is not a Redis address: %v", e.url, err)
+		}
+		e.client = redis.NewClient(opts)
+	}
+	return e.client
 }

@@ -17,33 +17,33 @@ func TestIsolation(t *testing.T) {
 			ctx := context.Background()
 			db := storetest.DB(t)
 			var n int
-			if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM surveys").Scan(&n); err != nil {
+			if err := storetest.SQL(t, db).QueryRow(ctx, "SELECT count(*) FROM surveys").Scan(&n); err != nil {
 				t.Fatalf("the schema is not migrated: %v", err)
 			}
 			if n != 0 {
 				t.Fatalf("a fresh database has %d surveys, want 0", n)
 			}
-			if _, err := db.Pool.Exec(ctx, "INSERT INTO surveys (id, title, current_version) VALUES ('only-mine', 'x', 1)"); err != nil {
+			if _, err := storetest.SQL(t, db).Exec(ctx, "INSERT INTO surveys (id, title, current_version) VALUES ('only-mine', 'x', 1)"); err != nil {
 				t.Fatal(err)
 			}
 
 			r := storetest.Redis(t)
 			key := r.Key("owner")
-			if got, _ := r.Client.Exists(ctx, key).Result(); got != 0 {
+			if got, _ := storetest.RedisClient(t, r).Exists(ctx, key).Result(); got != 0 {
 				t.Fatalf("a fresh Redis space already has %s", key)
 			}
-			if err := r.Client.Set(ctx, key, i, 0).Err(); err != nil {
+			if err := storetest.RedisClient(t, r).Set(ctx, key, i, 0).Err(); err != nil {
 				t.Fatal(err)
 			}
 			// Give the other test time to write too, then check nothing leaked.
 			for range 20 {
-				if err := db.Pool.QueryRow(ctx, "SELECT count(*) FROM surveys").Scan(&n); err != nil {
+				if err := storetest.SQL(t, db).QueryRow(ctx, "SELECT count(*) FROM surveys").Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 				if n != 1 {
 					t.Fatalf("saw %d surveys, want only my own", n)
 				}
-				if v, err := r.Client.Get(ctx, key).Int(); err != nil || v != i {
+				if v, err := storetest.RedisClient(t, r).Get(ctx, key).Int(); err != nil || v != i {
 					t.Fatalf("my Redis key holds %v (%v), want %d", v, err, i)
 				}
 			}
@@ -57,10 +57,10 @@ func TestRedisCleanup(t *testing.T) {
 	t.Run("writer", func(t *testing.T) {
 		r := storetest.Redis(t)
 		prefix = r.Prefix
-		r.Client.Set(context.Background(), r.Key("a"), 1, 0)
+		storetest.RedisClient(t, r).Set(context.Background(), r.Key("a"), 1, 0)
 	})
 	r := storetest.Redis(t)
-	n, err := r.Client.Keys(context.Background(), prefix+"*").Result()
+	n, err := storetest.RedisClient(t, r).Keys(context.Background(), prefix+"*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
