@@ -391,3 +391,35 @@ func TestLockAndFirst(t *testing.T) {
 	}
 	unlock2()
 }
+
+// An event Postgres will never take is set aside, not lost, and the
+// journal can show it to a person.
+func TestJournalShowsSetAsideEvents(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.DB(t)
+	j := store.NewJournal(db, storetest.Redis(t), nil)
+	if n, err := j.SetAsideCount(ctx); err != nil || n != 0 {
+		t.Fatalf("a new journal has %d set aside (%v), want 0", n, err)
+	}
+	// Conversations come by text or by voice: "fax" breaks a CHECK.
+	odd := store.Event{Conversation: &store.ConversationStarted{ID: "odd", Person: person(phones(t), "+447700900001"), SurveyID: "s", Version: 1, Channel: "fax"}}
+	if err := j.Record(ctx, odd); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := j.SetAsideCount(ctx); err != nil || n != 1 {
+		t.Fatalf("%d set aside (%v), want 1", n, err)
+	}
+	aside, err := j.SetAsideEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(aside) != 1 || aside[0].Conversation == nil || aside[0].Conversation.ID != "odd" || aside[0].At.IsZero() {
+		t.Fatalf("set aside: %+v", aside)
+	}
+	if got := count(t, db, "conversations"); got != 0 {
+		t.Fatalf("conversations = %d, want 0", got)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
@@ -66,5 +68,29 @@ func TestRedisCleanup(t *testing.T) {
 	}
 	if len(n) != 0 {
 		t.Fatalf("keys left behind: %v", n)
+	}
+}
+
+// SQL sees what the store wrote, on a database opened by address too, and
+// its pool closes when the test that opened the database ends.
+func TestSQLFollowsTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	var sql *pgxpool.Pool
+	t.Run("open", func(t *testing.T) {
+		db := storetest.Open(t, storetest.DatabaseURL(t))
+		if _, _, err := db.SaveSurvey(ctx, "s", "S", "id: s", ""); err != nil {
+			t.Fatal(err)
+		}
+		sql = storetest.SQL(t, db)
+		var title string
+		if err := sql.QueryRow(ctx, "SELECT title FROM surveys WHERE id = 's'").Scan(&title); err != nil || title != "S" {
+			t.Fatalf("title %q (%v), want S", title, err)
+		}
+		if storetest.SQL(t, db) != sql {
+			t.Fatal("SQL opened a second pool for the same database")
+		}
+	})
+	if err := sql.Ping(ctx); err == nil {
+		t.Fatal("the pool is still open after its test ended")
 	}
 }
