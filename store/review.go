@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,7 +84,19 @@ func (db *DB) ListConversations(ctx context.Context, f ConversationFilter) ([]Co
 	query := "NULL::tsquery"
 	if s := strings.TrimSpace(f.Search); s != "" {
 		query = "websearch_to_tsquery('" + searchConfig + "', " + arg(s) + ")"
-		where = append(where, "c.id IN (SELECT a.conversation_id FROM answers a WHERE a.words @@ "+query+")")
+		// Postgres cannot tell how many answers a word is in, so it may
+		// walk every conversation looking for a rare one. Rare words are
+		// looked up first instead, and common ones (that have matches on
+		// every page) filter the newest-first walk.
+		found, err := db.searchAnswers(ctx, s, searchFirst+1)
+		if err != nil {
+			return nil, PageKey{}, err
+		}
+		if len(found) <= searchFirst {
+			where = append(where, "c.id = ANY("+arg(found)+"::text[])")
+		} else {
+			where = append(where, "c.id IN (SELECT a.conversation_id FROM answers a WHERE a.words @@ "+query+")")
+		}
 	}
 	if f.SurveyID != "" {
 		where = append(where, "c.survey_id = "+arg(f.SurveyID))
@@ -144,6 +157,26 @@ func (db *DB) ListConversations(ctx context.Context, f ConversationFilter) ([]Co
 		next = PageKey{At: last.StartedAt, ID: last.ID}
 	}
 	return out, next, nil
+}
+
+// searchFirst is how many matching answers a search looks up before
+// deciding the words are common.
+const searchFirst = 5000
+
+// searchAnswers returns the conversations of up to limit answers with
+// these words.
+func (db *DB) searchAnswers(ctx context.Context, words string, limit int) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT conversation_id FROM answers
+		WHERE words @@ websearch_to_tsquery('`+searchConfig+`', $1) LIMIT $2`, words, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) == limit {
+		return ids, err
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // Conversation is one conversation in full, for a person to review.

@@ -28,15 +28,13 @@ $$;
 -- +goose StatementBegin
 CREATE FUNCTION answers_take_transcript() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.via = 'recording' THEN
-        NEW.transcript := coalesce(current_transcript(NEW.dedupe_key), '');
-    END IF;
+    NEW.transcript := coalesce(current_transcript(NEW.dedupe_key), '');
     RETURN NEW;
 END
 $$;
 -- +goose StatementEnd
 CREATE TRIGGER answers_transcript BEFORE INSERT ON answers
-    FOR EACH ROW EXECUTE FUNCTION answers_take_transcript();
+    FOR EACH ROW WHEN (NEW.via = 'recording') EXECUTE FUNCTION answers_take_transcript();
 
 -- +goose StatementBegin
 CREATE FUNCTION transcripts_to_answer() RETURNS trigger LANGUAGE plpgsql AS $$
