@@ -179,6 +179,22 @@ func (db *DB) searchAnswers(ctx context.Context, words string, limit int) ([]str
 	return slices.Compact(ids), nil
 }
 
+// SurveyChoice is a survey to filter by.
+type SurveyChoice struct {
+	ID      string
+	Title   string
+	Version int // the current version
+}
+
+// SurveyChoices lists every survey by title (cheap: no counting).
+func (db *DB) SurveyChoices(ctx context.Context) ([]SurveyChoice, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, title, current_version FROM surveys ORDER BY title, id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[SurveyChoice])
+}
+
 // Conversation is one conversation in full, for a person to review.
 type Conversation struct {
 	ID            string
@@ -427,19 +443,20 @@ func (db *DB) ConversationRecording(ctx context.Context, conversationID, sid str
 
 // Audit actions written by the review pages.
 const (
-	AuditViewConversation = "conversation.view"
-	AuditPlayRecording    = "recording.play"
-	AuditCorrect          = "transcript.correct"
-	AuditThemeAdd         = "theme.add"
-	AuditThemeRemove      = "theme.remove"
-	AuditNote             = "note.add"
-	AuditFlag             = "flag.raise"
-	AuditFlagClear        = "flag.clear"
-	AuditCallbackDone     = "callback.done"
+	AuditViewConversation = "view-conversation"
+	AuditPlayRecording    = "play-recording"
+	AuditCorrect          = "correct-transcript"
+	AuditThemeAdd         = "add-theme"
+	AuditThemeRemove      = "remove-theme"
+	AuditNote             = "add-note"
+	AuditFlag             = "raise-flag"
+	AuditFlagClear        = "clear-flag"
+	AuditCallbackDone     = "callback-done"
 )
 
-// writeAudit adds a line to audit_log. detail must never hold what a
-// member said, nor a phone number.
+// writeAudit adds a line to audit_log, in the same
+// transaction as the change. detail must never hold what a member said,
+// nor a phone number.
 func writeAudit(ctx context.Context, tx pgx.Tx, actor, action, subject string, detail map[string]any) error {
 	if detail == nil {
 		detail = map[string]any{}
@@ -452,13 +469,8 @@ func writeAudit(ctx context.Context, tx pgx.Tx, actor, action, subject string, d
 	return err
 }
 
-// AuditReview notes in audit_log that actor did action to subject (a
-// conversation id): a conversation seen, a recording played.
-func (db *DB) AuditReview(ctx context.Context, actor, action, subject string, detail map[string]any) error {
-	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		return writeAudit(ctx, tx, actor, action, subject, detail)
-	})
-}
+// ConversationSubject is how audit_log names a conversation.
+func ConversationSubject(id string) string { return "conversation:" + id }
 
 // answerIn checks that an answer belongs to a conversation.
 func answerIn(ctx context.Context, tx pgx.Tx, conversationID string, answerID int64) error {
@@ -496,7 +508,7 @@ func (db *DB) AddTheme(ctx context.Context, actor, conversationID string, answer
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		return writeAudit(ctx, tx, actor, AuditThemeAdd, conversationID, map[string]any{"answer": answerID, "theme": theme})
+		return writeAudit(ctx, tx, actor, AuditThemeAdd, ConversationSubject(conversationID), map[string]any{"answer": answerID, "theme": theme})
 	})
 }
 
@@ -511,7 +523,7 @@ func (db *DB) RemoveTheme(ctx context.Context, actor, conversationID string, ans
 		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		return writeAudit(ctx, tx, actor, AuditThemeRemove, conversationID, map[string]any{"answer": answerID, "theme": theme})
+		return writeAudit(ctx, tx, actor, AuditThemeRemove, ConversationSubject(conversationID), map[string]any{"answer": answerID, "theme": theme})
 	})
 }
 
@@ -534,7 +546,7 @@ func (db *DB) AddNote(ctx context.Context, actor, conversationID string, answerI
 			conversationID, aid, body, actor).Scan(&id); err != nil {
 			return err
 		}
-		return writeAudit(ctx, tx, actor, AuditNote, conversationID, map[string]any{"note": id})
+		return writeAudit(ctx, tx, actor, AuditNote, ConversationSubject(conversationID), map[string]any{"note": id})
 	})
 }
 
@@ -560,7 +572,7 @@ func (db *DB) RaiseFlag(ctx context.Context, actor, conversationID string, answe
 			conversationID, aid, kind, reason, actor).Scan(&id); err != nil {
 			return err
 		}
-		return writeAudit(ctx, tx, actor, AuditFlag, conversationID, map[string]any{"flag": id, "kind": kind})
+		return writeAudit(ctx, tx, actor, AuditFlag, ConversationSubject(conversationID), map[string]any{"flag": id, "kind": kind})
 	})
 	return id, err
 }
@@ -576,7 +588,7 @@ func (db *DB) ClearFlag(ctx context.Context, actor, conversationID string, flagI
 		if tag.RowsAffected() == 0 {
 			return ErrNotFound
 		}
-		return writeAudit(ctx, tx, actor, AuditFlagClear, conversationID, map[string]any{"flag": flagID})
+		return writeAudit(ctx, tx, actor, AuditFlagClear, ConversationSubject(conversationID), map[string]any{"flag": flagID})
 	})
 }
 
@@ -597,6 +609,6 @@ func (db *DB) CorrectRecordingTranscript(ctx context.Context, actor, conversatio
 			VALUES ($1, $2, 'staff', 'completed', $3, $4)`, sid, key, text, actor); err != nil {
 			return err
 		}
-		return writeAudit(ctx, tx, actor, AuditCorrect, conversationID, map[string]any{"recording": sid})
+		return writeAudit(ctx, tx, actor, AuditCorrect, ConversationSubject(conversationID), map[string]any{"recording": sid})
 	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,8 +57,7 @@ var ErrAlreadyDone = errors.New("this call-back was already marked done")
 func (db *DB) CompleteCallback(ctx context.Context, actor string, id int64, outcome, note string) error {
 	return pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
 		var done *time.Time
-		var conv string
-		err := tx.QueryRow(ctx, `SELECT done_at, coalesce(conversation_id, '') FROM callbacks WHERE id = $1 FOR UPDATE`, id).Scan(&done, &conv)
+		err := tx.QueryRow(ctx, `SELECT done_at FROM callbacks WHERE id = $1 FOR UPDATE`, id).Scan(&done)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -71,7 +71,7 @@ func (db *DB) CompleteCallback(ctx context.Context, actor string, id int64, outc
 			id, actor, outcome, note); err != nil {
 			return err
 		}
-		return writeAudit(ctx, tx, actor, AuditCallbackDone, conv, map[string]any{"callback": id, "outcome": outcome})
+		return writeAudit(ctx, tx, actor, AuditCallbackDone, fmt.Sprintf("callback:%d", id), map[string]any{"outcome": outcome})
 	})
 }
 

@@ -286,7 +286,7 @@ func TestThemesNotesFlagsAreAudited(t *testing.T) {
 	if _, err := db.RaiseFlag(ctx, who, "sms-1", 0, "bad", ""); err == nil {
 		t.Fatal("an unknown kind of flag was kept")
 	}
-	must(db.AuditReview(ctx, who, store.AuditViewConversation, "sms-1", nil))
+	must(db.Audit(ctx, who, store.AuditViewConversation, store.ConversationSubject("sms-1"), nil))
 
 	c, _ = db.GetConversation(ctx, "sms-1")
 	if !slices.Equal(c.Answers[1].Themes, []string{"transport"}) {
@@ -309,7 +309,7 @@ func TestThemesNotesFlagsAreAudited(t *testing.T) {
 		}
 		got = append(got, a+" "+s)
 	}
-	want := []string{"theme.add sms-1", "theme.remove sms-1", "note.add sms-1", "note.add sms-1", "flag.raise sms-1", "flag.clear sms-1", "conversation.view sms-1"}
+	want := []string{"add-theme conversation:sms-1", "remove-theme conversation:sms-1", "add-note conversation:sms-1", "add-note conversation:sms-1", "raise-flag conversation:sms-1", "clear-flag conversation:sms-1", "view-conversation conversation:sms-1"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("audit:\n got %v\nwant %v", got, want)
 	}
