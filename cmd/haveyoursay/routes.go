@@ -125,6 +125,15 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 	// Dashboard assets (CSS, JavaScript).
 	r.PathPrefix("/static/").Handler(dashboard.Static()).Methods(http.MethodGet, http.MethodHead)
 
+	// The staff dashboard: sign-in, home, members, users, review pages
+	// (every route is listed in dashboard.App.Routes).
+	staff, err := dashboard.New(dashboard.Deps{DB: d.db, Redis: d.redis, Phones: phones, Log: d.log,
+		Config: dashboard.Config{PublicURL: d.cfg.PublicURL, StaffNumber: d.cfg.StaffNumber, Dev: d.dev}})
+	if err != nil {
+		return nil, nil, err
+	}
+	staff.Routes(r)
+
 	// The Try-it phone: dev only (it signs webhooks with our own token).
 	if d.dev {
 		try := dashboard.NewTryIt(dashboard.TryItConfig{
@@ -142,7 +151,6 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 		r.HandleFunc("/try/api/call/{id}/silence", try.ServeCallSilence).Methods(http.MethodPost)
 		r.HandleFunc("/try/api/call/{id}/record", try.ServeCallRecord).Methods(http.MethodPost)
 		r.HandleFunc("/try/api/call/{id}/hangup", try.ServeCallHangup).Methods(http.MethodPost)
-		r.Handle("/", http.RedirectHandler("/try", http.StatusFound)).Methods(http.MethodGet)
 	}
 
 	// Operations.

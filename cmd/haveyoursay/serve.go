@@ -15,6 +15,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/dashboard"
 	"github.com/haveyoursay/haveyoursay/ops"
 	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/store"
@@ -169,6 +170,11 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if err := loadDemo(ctx, d, stdout); err != nil {
 		return err
 	}
+	email, password, err := dashboard.EnsureDemoAdmin(ctx, db, rdb)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "The dashboard is at %s/ : sign in as %s with the password %s\n", cfg.PublicURL, email, password)
 	fmt.Fprintf(stdout, "Try a survey by text or by phone at %s/try\n", cfg.PublicURL)
 	return serveHTTP(ctx, d, stdout)
 }
