@@ -79,13 +79,35 @@ func (db *DB) SeedConversations(ctx context.Context, s Seed) error {
 				}
 				i++
 				number := fmt.Sprintf("+447700%06d", i)
-				return []any{first + int64(i) - 1, []byte(fmt.Sprintf("seed-%d-%d", first, i)), []byte{0}, Mask(number)}, nil
+				return []any{first + int64(i) - 1, []byte(fmt.Sprintf("seed-%d-%09d", first, i)), []byte{0}, Mask(number)}, nil
 			}))
 		if err != nil {
 			return fmt.Errorf("seeding people: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence('participants', 'id'), $1)`, first+int64(s.People)-1); err != nil {
 			return err
+		}
+		// Building indexes once afterwards is several times faster than
+		// updating them row by row. Indexes that back a constraint stay
+		// (the keys below are made in order, which they take cheaply).
+		rows, err := tx.Query(ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
+			WHERE i.schemaname = current_schema() AND i.tablename IN ('conversations', 'answers')
+			  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`)
+		if err != nil {
+			return err
+		}
+		type index struct{ name, def string }
+		indexes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (index, error) {
+			var i index
+			return i, r.Scan(&i.name, &i.def)
+		})
+		if err != nil {
+			return err
+		}
+		for _, i := range indexes {
+			if _, err := tx.Exec(ctx, `DROP INDEX `+pgx.Identifier{i.name}.Sanitize()); err != nil {
+				return err
+			}
 		}
 		statuses := []string{"completed", "completed", "completed", "partial", "refused"}
 		type conv struct {
@@ -101,7 +123,7 @@ func (db *DB) SeedConversations(ctx context.Context, s Seed) error {
 				if i == s.Conversations {
 					return nil, nil
 				}
-				c := conv{id: fmt.Sprintf("seed-%d-%d", first, i), channel: "sms", at: s.End.Add(-time.Duration(i) * time.Minute)}
+				c := conv{id: fmt.Sprintf("seed-%d-%09d", first, i), channel: "sms", at: s.End.Add(-time.Duration(i) * time.Minute)}
 				if r.IntN(3) == 0 {
 					c.channel = "voice"
 				}
@@ -112,11 +134,6 @@ func (db *DB) SeedConversations(ctx context.Context, s Seed) error {
 			}))
 		if err != nil {
 			return fmt.Errorf("seeding conversations: %w", err)
-		}
-		// Building the search indexes once afterwards is several times
-		// faster than updating them row by row.
-		if _, err := tx.Exec(ctx, `DROP INDEX answers_words, answers_themes`); err != nil {
-			return err
 		}
 		questions := []string{"feel", "better", "staff", "days"}
 		values := []string{"good", "ok", "not-good"}
@@ -154,11 +171,12 @@ func (db *DB) SeedConversations(ctx context.Context, s Seed) error {
 		if err != nil {
 			return fmt.Errorf("seeding answers: %w", err)
 		}
-		for _, sql := range []string{`SET LOCAL maintenance_work_mem = '256MB'`,
-			`CREATE INDEX answers_words ON answers USING gin (words)`,
-			`CREATE INDEX answers_themes ON answers USING gin (themes)`} {
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return err
+		if _, err := tx.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+			return err
+		}
+		for _, i := range indexes {
+			if _, err := tx.Exec(ctx, i.def); err != nil {
+				return fmt.Errorf("building %s again: %w", i.name, err)
 			}
 		}
 		_, err = tx.Exec(ctx, `ANALYZE participants, conversations, answers`)
