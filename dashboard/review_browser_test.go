@@ -163,7 +163,7 @@ func (s *reviewSteps) waitFor(what, predicate string) {
 // serious or critical accessibility problem is allowed.
 func (s *reviewSteps) check(name string) {
 	s.t.Helper()
-	png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(s.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -171,7 +171,9 @@ func (s *reviewSteps) check(name string) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		s.t.Fatal(err)
 	}
-	s.eval(s.axe + ";''")
+	if v := s.eval(s.axe + ";axe.version"); v == "" {
+		s.t.Fatal("axe-core did not load")
+	}
 	out := s.eval(`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations.map(v =>
 		({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))))`)
 	var violations []struct {
