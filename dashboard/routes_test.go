@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -25,7 +26,7 @@ func (ta *testApp) routes(t *testing.T) []route {
 	var out []route
 	err := ta.Router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		tpl, err := r.GetPathTemplate()
-		if err != nil || strings.HasPrefix(tpl, "/static") {
+		if err != nil || strings.HasPrefix(tpl, "/static") || strings.HasPrefix(tpl, "/twilio/") {
 			return nil
 		}
 		methods, err := r.GetMethods()
@@ -154,12 +155,15 @@ func TestReviewerSeesNoPhoneNumber(t *testing.T) {
 		if res.status == http.StatusOK {
 			opened++
 		}
+		// Both as sent and as a browser shows it (html/template writes +
+		// as &#43;).
+		body := res.body + html.UnescapeString(res.body)
 		for _, form := range []string{memberNumber, memberNumber[1:], memberNumber[3:], "07700900461", masked, "•"} {
-			if strings.Contains(res.body, form) {
+			if strings.Contains(body, form) {
 				t.Errorf("GET %s shows a reviewer %q", p, form)
 			}
 		}
-		if m := digitRun.FindString(res.body); m != "" {
+		if m := digitRun.FindString(body); m != "" {
 			t.Errorf("GET %s shows a reviewer the digits %q", p, m)
 		}
 	}
