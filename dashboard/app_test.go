@@ -2,6 +2,9 @@ package dashboard
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,9 +19,12 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 	"github.com/haveyoursay/haveyoursay/survey"
+	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
 // testPassword is every test account's password.
@@ -46,6 +52,10 @@ type testApp struct {
 	Redis  *store.Redis
 	Phones *store.Phones
 	Clock  *clock
+	Router *mux.Router
+
+	phone   *phonesim.Emulator
+	journal *store.Journal
 }
 
 // newTestApp starts the dashboard. opts change its settings before it is
@@ -68,12 +78,46 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The real SMS webhook beside the dashboard, so a test can text as a
+	// member and see what staff did change the replies.
+	ctx := context.Background()
+	s := survey.Demo()
+	if _, _, err := db.SaveSurvey(ctx, s.ID, s.Title, string(survey.DemoYAML), "day-service.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	catalog := store.NewCatalog(db)
+	if err := catalog.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	journal := store.NewJournal(db, rdb, d.Log)
+	texts := &sms.Handler{Catalog: catalog, Journal: journal, Redis: rdb, Phones: phones,
+		SessionTTL: time.Hour, Log: d.Log, Needs: db.ParticipantNeeds}
+
 	r := mux.NewRouter()
 	a.Routes(r)
 	r.PathPrefix("/static/").Handler(Static())
+	r.HandleFunc("/twilio/sms", texts.ServeInbound).Methods(http.MethodPost)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	return &testApp{App: a, URL: srv.URL, DB: db, Redis: rdb, Phones: phones, Clock: c}
+	texts.Verifier = webhook.Verifier{AuthToken: testToken, PublicURL: srv.URL}
+	emu := phonesim.New(phonesim.Config{AccountSID: testSID, AuthToken: testToken, WebhookBase: srv.URL})
+	t.Cleanup(func() { emu.Close() })
+	return &testApp{App: a, URL: srv.URL, DB: db, Redis: rdb, Phones: phones, Clock: c, Router: r,
+		phone: emu, journal: journal}
+}
+
+// text sends a text as a member, through the real webhook, and returns the
+// replies. What it stored is in Postgres when it returns.
+func (ta *testApp) text(t *testing.T, from, body string) string {
+	t.Helper()
+	res, err := ta.phone.Text(context.Background(), from, "+447700900000", body)
+	if err != nil {
+		t.Fatalf("texting %q: %v", body, err)
+	}
+	if err := ta.journal.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(res.Messages, "\n")
 }
 
 // addUser makes an account with testPassword.
@@ -161,11 +205,14 @@ func (ta *testApp) addMember(t *testing.T, number string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	s := survey.Demo()
-	if _, _, err := ta.DB.SaveSurvey(ctx, s.ID, s.Title, string(survey.DemoYAML), "day-service.yaml"); err != nil {
-		t.Fatal(err)
-	}
 	who := store.Person{Hash: ta.Phones.Hash(number), Enc: ta.Phones.Encrypt(number), Masked: store.Mask(number)}
-	conv := fmt.Sprintf("sms-test-%d", time.Now().UnixNano())
+	// Letters only: the tests look for runs of digits in pages.
+	conv := "sms-test-" + strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return 'a' + (r - '0')
+		}
+		return r
+	}, strings.ToLower(rand.Text()))
 	j := store.NewJournal(ta.DB, ta.Redis, slog.New(slog.DiscardHandler))
 	now := ta.Clock.Now()
 	if err := j.Record(ctx,
@@ -183,4 +230,18 @@ func (ta *testApp) addMember(t *testing.T, number string) int64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// sha is how store names a session's key.
+func sha(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
 }

@@ -208,7 +208,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 			// was answered so far is kept as a partial response.
 			p.record(store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}})
 		}
-		return h.begin(in, sv, version, p)
+		return h.begin(ctx, in, sv, version, p)
 	}
 	if found {
 		return h.step(ctx, in, sess, p)
@@ -222,7 +222,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 		}
 	}
 	if sv, version, ok := h.Catalog.ByNumber(in.to); ok {
-		return h.begin(in, sv, version, p)
+		return h.begin(ctx, in, sv, version, p)
 	}
 	if lapsed := turn.Values[2]; lapsed != nil {
 		if sv, _, ok := h.Catalog.Current(*lapsed); ok && len(sv.Keywords) > 0 {
@@ -235,8 +235,8 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 }
 
 // begin starts a survey for the member.
-func (h *Handler) begin(in inbound, sv *survey.Survey, version int, p *plan) error {
-	reply, ss := survey.Start(sv, survey.SMS, survey.Needs{})
+func (h *Handler) begin(ctx context.Context, in inbound, sv *survey.Survey, version int, p *plan) error {
+	reply, ss := survey.Start(sv, survey.SMS, h.needs(ctx, in))
 	ss.SurveyID, ss.Version = sv.ID, version
 	sess := session{Conversation: newID("sms-"), Survey: ss}
 	p.conv = sess.Conversation
@@ -411,4 +411,20 @@ func (h *Handler) whatToText() string {
 		return "To have your say, text " + parts[0] + "."
 	}
 	return "To have your say, text " + strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1] + "."
+}
+
+// needs are the member's communication needs, as staff set them; none
+// when Postgres does not answer quickly (the text is still answered).
+func (h *Handler) needs(ctx context.Context, in inbound) survey.Needs {
+	if h.Needs == nil {
+		return survey.Needs{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	n, err := h.Needs(ctx, in.person.Hash)
+	if err != nil {
+		h.Log.Warn("sms: reading a member's needs", "from", in.person.Masked, "err", err)
+		return survey.Needs{}
+	}
+	return n
 }

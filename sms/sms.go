@@ -46,6 +46,10 @@ type Handler struct {
 	// Failed is told the cause of each webhook that could not be answered
 	// normally (for metrics). May be nil.
 	Failed func(cause string)
+	// Needs returns the communication needs staff set for a number (by its
+	// hash, e.g. store.DB.ParticipantNeeds); a survey the member starts by
+	// text uses them. May be nil: no needs.
+	Needs func(ctx context.Context, phoneHash []byte) (survey.Needs, error)
 }
 
 // session is what Redis keeps for one member's text conversation.

@@ -55,6 +55,7 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 	texts := &sms.Handler{
 		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.redis, Phones: phones, Org: org,
 		SessionTTL: d.cfg.SMSSessionTTL, ConfirmStop: d.cfg.SMSConfirmStop, Log: d.log, Failed: failed("sms"),
+		Needs: d.db.ParticipantNeeds,
 	}
 
 	// Invitations and reminders, sent by durable jobs.
