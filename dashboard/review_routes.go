@@ -43,7 +43,7 @@ func (a *App) reviewRoutes(r *mux.Router) {
 	a.post(r, conv+"/themes", Role.CanTag, a.changeTheme)                        // add or remove a theme on an answer
 	a.post(r, conv+"/notes", Role.CanTag, a.addNote)                             // a note
 	a.post(r, conv+"/flags", Role.CanTag, a.raiseFlag)                           // a worry (staff) or "this matters"
-	a.post(r, conv+"/flags/{flag:[0-9]+}/clear", Role.CanEdit, a.clearFlag)      // dealt with
+	a.post(r, conv+"/flags/{flag}/clear", Role.CanEdit, a.clearFlag)             // dealt with
 	a.get(r, "/callbacks", Role.SeesPeople, a.showCallbacks)                     // who is waiting, oldest first
 	a.post(r, "/callbacks/{callback:[0-9]+}/done", Role.CanEdit, a.callbackDone) // "I called"
 }

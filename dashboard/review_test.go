@@ -180,7 +180,7 @@ func masked(number string) string { return strings.ReplaceAll(store.Mask(number)
 
 // A member reviewer never sees a phone number, masked or not, anywhere in
 // any page they can open.
-func TestReviewerSeesNoPhoneNumber(t *testing.T) {
+func TestReviewerSeesNoPhoneNumberOnReviewPages(t *testing.T) {
 	ta := newTestApp(t)
 	d := seedReview(t, ta)
 	reviewer := ta.signedIn(t, Reviewer)
