@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -91,6 +92,10 @@ func (a *App) showConversations(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Filtered = form != conversationsForm{}
 	rows, next, err := a.db.ListConversations(ctx, f)
+	if errors.Is(err, store.ErrSearchTooCommon) {
+		p.Problems = append(p.Problems, "Those words are too common to search for. Try a word that says more, like “bus” or “lunch”.")
+		err = nil
+	}
 	if err != nil {
 		a.serverError(w, r, fmt.Errorf("listing conversations: %w", err))
 		return

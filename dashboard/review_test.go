@@ -331,6 +331,10 @@ func TestConversationsListFiltersAndPages(t *testing.T) {
 			t.Errorf("%s: %s is not listed", q, want)
 		}
 	}
+	res = staff.get("/conversations?q=the")
+	if res.status != http.StatusOK || !strings.Contains(res.body, "too common to search for") {
+		t.Fatalf("a search for 'the': %d", res.status)
+	}
 	res = staff.get("/conversations?channel=fax&from=yesterday&after=nonsense")
 	if res.status != http.StatusOK || !strings.Contains(res.body, "Choose texts or phone calls") || !strings.Contains(res.body, "2026-03-31") {
 		t.Fatalf("bad filters: %d %s", res.status, res.body)

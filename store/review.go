@@ -88,6 +88,13 @@ func (db *DB) ListConversations(ctx context.Context, f ConversationFilter) ([]Co
 		// walk every conversation looking for a rare one. Rare words are
 		// looked up first instead, and common ones (that have matches on
 		// every page) filter the newest-first walk.
+		var words int
+		if err := db.Pool.QueryRow(ctx, `SELECT numnode(websearch_to_tsquery('`+searchConfig+`', $1))`, s).Scan(&words); err != nil {
+			return nil, PageKey{}, err
+		}
+		if words == 0 {
+			return nil, PageKey{}, ErrSearchTooCommon
+		}
 		found, err := db.searchAnswers(ctx, s, searchFirst+1)
 		if err != nil {
 			return nil, PageKey{}, err
@@ -158,6 +165,10 @@ func (db *DB) ListConversations(ctx context.Context, f ConversationFilter) ([]Co
 	}
 	return out, next, nil
 }
+
+// ErrSearchTooCommon means a search had only words too common to look
+// for ("the", "and").
+var ErrSearchTooCommon = errors.New("those words are too common to search for")
 
 // searchFirst is how many matching answers a search looks up before
 // deciding the words are common.

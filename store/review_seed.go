@@ -36,8 +36,8 @@ art group music dancing swimming computers college football walking the minibus 
 I feel safe here I do not feel listened to please can we have more choice about activities
 my support worker changes a lot I miss my old keyworker the toilets are dirty the new room is good`)
 
-// SeedWords makes a sentence of n made-up feedback words.
-func SeedWords(r *rand.Rand, n int) string {
+// seedSentence makes a sentence of n made-up feedback words.
+func seedSentence(r *rand.Rand, n int) string {
 	w := make([]string, n)
 	for i := range w {
 		w[i] = seedWords[r.IntN(len(seedWords))]
@@ -152,7 +152,7 @@ func (db *DB) SeedConversations(ctx context.Context, s Seed) error {
 				row := []any{c.id, q, "", "", "", []string{}, fmt.Sprintf("%s:%d", c.id, qi), c.at.Add(time.Duration(qi) * time.Minute)}
 				switch q {
 				case "better":
-					words := SeedWords(r, 4+r.IntN(12))
+					words := seedSentence(r, 4+r.IntN(12))
 					row[2], row[3], row[5] = words, words, []string{"ideas"}
 					row[4] = "text"
 					if c.channel == "voice" {

@@ -114,6 +114,9 @@ func TestListConversationsFilters(t *testing.T) {
 			}
 		})
 	}
+	if _, _, err := db.ListConversations(ctx, store.ConversationFilter{Search: "the and"}); !errors.Is(err, store.ErrSearchTooCommon) {
+		t.Fatalf("a search of only common words: %v", err)
+	}
 	rows, _, err := db.ListConversations(ctx, store.ConversationFilter{Search: "shout"})
 	if err != nil || len(rows) != 1 {
 		t.Fatal(rows, err)
