@@ -17,6 +17,7 @@ test:
 	@test -z "$$(gofmt -l .)" || { echo "These files need gofmt:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	@if [ -x script/ensure-chromium ]; then script/ensure-chromium; fi
+	script/ensure-axe
 	script/services $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
