@@ -108,16 +108,16 @@ func (a *App) Routes(r *mux.Router) {
 	a.get(r, "/", Role.Valid, a.showHome)
 
 	// Users (admin).
-	a.get(r, "/users", Role.CanManageUsers, a.showUsers)                    // everyone who signs in
-	a.post(r, "/users", Role.CanManageUsers, a.addUser)                     // add one
-	a.post(r, "/users/{id:[0-9]+}/role", Role.CanManageUsers, a.setRole)    // change what they may do
-	a.post(r, "/users/{id:[0-9]+}/disable", Role.CanManageUsers, a.disable) // stop them signing in
-	a.post(r, "/users/{id:[0-9]+}/enable", Role.CanManageUsers, a.enable)   // let them sign in again
+	a.get(r, "/users", Role.CanManageUsers, a.showUsers)             // everyone who signs in
+	a.post(r, "/users", Role.CanManageUsers, a.addUser)              // add one
+	a.post(r, "/users/{id}/role", Role.CanManageUsers, a.setRole)    // change what they may do
+	a.post(r, "/users/{id}/disable", Role.CanManageUsers, a.disable) // stop them signing in
+	a.post(r, "/users/{id}/enable", Role.CanManageUsers, a.enable)   // let them sign in again
 
 	// A member: masked number, language, communication needs, conversations.
-	a.get(r, "/people/{id:[0-9]+}", Role.SeesPeople, a.showPerson)
-	a.post(r, "/people/{id:[0-9]+}/needs", Role.CanEdit, a.setNeeds)  // communication needs both channels use
-	a.post(r, "/people/{id:[0-9]+}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
+	a.get(r, "/people/{id}", Role.SeesPeople, a.showPerson)
+	a.post(r, "/people/{id}/needs", Role.CanEdit, a.setNeeds)  // communication needs both channels use
+	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
 
 	// ---- The review pages (conversations, one conversation, call-backs)
 	// are registered by review_routes.go, which the review engineer owns.

@@ -59,7 +59,7 @@ func TestMemberPage(t *testing.T) {
 	}
 
 	// Unknown members are a 404 page in a sentence.
-	for _, p := range []string{"/people/999999", "/people/99999999999999999999"} {
+	for _, p := range []string{"/people/999999", "/people/99999999999999999999", "/people/abc", "/people/%3Cb%3E"} {
 		res := staff.get(p)
 		if res.status != http.StatusNotFound || !strings.Contains(res.body, "We could not find that member.") {
 			t.Errorf("GET %s = %d %s", p, res.status, res.body)
