@@ -13,6 +13,7 @@ import (
 )
 
 func TestMemberPage(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	id := ta.addMember(t, memberNumber)
 	staff := ta.signedIn(t, Staff)
@@ -74,6 +75,7 @@ func TestMemberPage(t *testing.T) {
 // and the next survey they start by text shows emoji; another member's
 // does not.
 func TestNeedsReachTheNextText(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	const other = "+447700900462"
 	ta.text(t, memberNumber, "STOP")
@@ -116,6 +118,7 @@ func TestNeedsReachTheNextText(t *testing.T) {
 }
 
 func TestUsersPage(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	admin := ta.signedIn(t, Admin)
 	res := admin.get("/users")
@@ -196,6 +199,7 @@ func TestUsersPage(t *testing.T) {
 }
 
 func TestHomePage(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	staff := ta.signedIn(t, Staff)
 	ta.addMember(t, memberNumber)
