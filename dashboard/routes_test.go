@@ -239,3 +239,30 @@ func TestCrossOriginFormsAreRefused(t *testing.T) {
 		t.Errorf("a cross-site sign-in = %d", res.status)
 	}
 }
+
+// TestWhoMayChangeWhat sends every form of these pages as every role: a
+// role that may not is refused with the 403 page and nothing changes; one
+// that may is not refused.
+func TestWhoMayChangeWhat(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	f := ta.fixture(t)
+	allowed := map[string]func(Role) bool{
+		"/users":              Role.CanManageUsers,
+		"/users/{id}/role":    Role.CanManageUsers,
+		"/users/{id}/disable": Role.CanManageUsers,
+		"/users/{id}/enable":  Role.CanManageUsers,
+		"/people/{id}/needs":  Role.CanEdit,
+		"/people/{id}/reveal": Role.CanReveal,
+	}
+	for _, role := range Roles {
+		b := ta.signedIn(t, role)
+		for tpl, allow := range allowed {
+			res := b.post(f.path(tpl), url.Values{"role": {"viewer"}})
+			refused := res.status == http.StatusForbidden && strings.Contains(res.body, "Your account cannot use this page.")
+			if refused == allow(role) {
+				t.Errorf("%s: POST %s = %d (refused %v), want refused %v", role, tpl, res.status, refused, !allow(role))
+			}
+		}
+	}
+}
