@@ -94,7 +94,15 @@ func New(d Deps) (*App, error) {
 	return a, nil
 }
 
-// Routes registers every dashboard page on r. Each line says who may use
+// Routes registers every dashboard page on r.
+//
+// Adding a page: a file NAME.go with its handler (a method of App, whose
+// doc comment names its route) calling a.render(w, r, "NAME", title,
+// data); templates/NAME.html defining "content" (it reads .Data, .User,
+// .Can and .EasyRead); one line here (or in reviewRoutes) with the Role
+// method that says who may use it. Errors go through a.fail, a.notFound
+// or a.serverError; forms through a.form; personal data views through
+// a.audit. Each line says who may use
 // it: a Role method (see auth.go). Every request goes through the same
 // checks: same-site for anything that changes something, a size limit on
 // forms, a session, and the role.

@@ -172,6 +172,19 @@ type axeViolation struct {
 	Nodes            []string
 }
 
+// chromeAs starts chromium signed in as a new account with the role (its
+// e-mail address is role@example.org, so call it once per role).
+func (ta *testApp) chromeAs(t *testing.T, role Role) *chrome {
+	t.Helper()
+	ta.addUser(t, string(role)+"@example.org", role)
+	c := newChrome(t, ta.URL)
+	c.signIn(string(role)+"@example.org", testPassword)
+	if p := c.path(); p != "/" {
+		t.Fatalf("signing in as %s went to %s: %s", role, p, c.text())
+	}
+	return c
+}
+
 // check saves a full-page screenshot as NN-name.png and fails the test on
 // any serious or critical axe-core violation.
 func (c *chrome) check(name string) {
@@ -331,10 +344,9 @@ func TestBrowserSignInAndStaffPages(t *testing.T) {
 // pale text on white, added to a real page, are found.
 func TestAxeFindsProblems(t *testing.T) {
 	ta := newTestApp(t)
-	c := newChrome(t, ta.URL)
-	c.open("/login")
-	if v := c.axe("sign-in"); len(v) != 0 {
-		t.Errorf("the sign-in page has violations: %+v", v)
+	c := ta.chromeAs(t, Viewer)
+	if v := c.axe("home"); len(v) != 0 {
+		t.Errorf("the viewer's home page has violations: %+v", v)
 	}
 	c.eval(`document.querySelector('main').insertAdjacentHTML('beforeend',
 		'<input id="nolabel"><p style="color:#ddd;background:#fff">pale words</p>'); ''`)
