@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haveyoursay/haveyoursay/store"
 )
@@ -220,5 +221,35 @@ func TestHomePage(t *testing.T) {
 	res = reviewer.get("/")
 	if !strings.Contains(res.body, `<body class="easy">`) || !strings.Contains(res.body, "What people said") || strings.Contains(res.body, "call-back") {
 		t.Errorf("the reviewer's home: %s", res.body)
+	}
+}
+
+// TestNewSinceMyLastVisit: home counts what came in after the person's
+// previous sign-in, not everything.
+func TestNewSinceMyLastVisit(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	ta.addMember(t, memberNumber) // an answer now
+	ta.Clock.Add(time.Hour)
+	ta.addUser(t, "sam@example.org", Staff)
+	b := ta.browser(t)
+	signIn := func() {
+		if res := b.post("/login", url.Values{"email": {"sam@example.org"}, "password": {testPassword}}); res.status != http.StatusSeeOther {
+			t.Fatalf("signing in: %d", res.status)
+		}
+	}
+	signIn()
+	// The first visit shows the last week.
+	if res := b.get("/"); !strings.Contains(res.body, "Welcome. Here is the last week.") || !strings.Contains(res.body, `<span class="count">1</span> new answer</a>`) {
+		t.Errorf("the first visit: %s", res.body)
+	}
+	b.post("/logout", nil)
+	ta.Clock.Add(time.Hour)
+	ta.addMember(t, "+447700900462") // one new answer since
+	ta.Clock.Add(time.Hour)
+	signIn()
+	res := b.get("/")
+	if !strings.Contains(res.body, "Since your last visit on") || !strings.Contains(res.body, `<span class="count">1</span> new answer</a>`) {
+		t.Errorf("the second visit: %s", res.body)
 	}
 }
