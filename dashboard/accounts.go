@@ -20,23 +20,30 @@ import (
 // symbols, is what makes a password hard to guess.
 const MinPasswordLength = 12
 
-// argon2id settings (RFC 9106's second recommended option, lighter on
-// memory for small servers).
-const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024 // KiB
-	argonThreads = 2
-	argonKeyLen  = 32
-)
+// argonCost is how hard a new hash is to compute: RFC 9106's second
+// recommended option (64 MiB), lighter on memory for small servers. Each
+// hash records its own cost, so raising it later keeps old ones working.
+type cost struct {
+	time, memory uint32 // passes; KiB
+	threads      uint8
+}
+
+var defaultArgonCost = cost{3, 64 * 1024, 2}
+
+var argonCost = defaultArgonCost
+
+const argonKeyLen = 32
 
 // HashPassword returns an argon2id hash in the PHC string format:
 // $argon2id$v=19$m=65536,t=3,p=2$salt$hash.
-func HashPassword(password string) string {
+func HashPassword(password string) string { return hashPassword(password, argonCost) }
+
+func hashPassword(password string, c cost) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, c.time, c.memory, c.threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, c.memory, c.time, c.threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 

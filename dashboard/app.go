@@ -94,7 +94,15 @@ func New(d Deps) (*App, error) {
 	return a, nil
 }
 
-// Routes registers every dashboard page on r. Each line says who may use
+// Routes registers every dashboard page on r.
+//
+// Adding a page: a file NAME.go with its handler (a method of App, whose
+// doc comment names its route) calling a.render(w, r, "NAME", title,
+// data); templates/NAME.html defining "content" (it reads .Data, .User,
+// .Can and .EasyRead); one line here (or in reviewRoutes) with the Role
+// method that says who may use it. Errors go through a.fail, a.notFound
+// or a.serverError; forms through a.form; personal data views through
+// a.audit. Each line says who may use
 // it: a Role method (see auth.go). Every request goes through the same
 // checks: same-site for anything that changes something, a size limit on
 // forms, a session, and the role.
@@ -108,16 +116,16 @@ func (a *App) Routes(r *mux.Router) {
 	a.get(r, "/", Role.Valid, a.showHome)
 
 	// Users (admin).
-	a.get(r, "/users", Role.CanManageUsers, a.showUsers)                    // everyone who signs in
-	a.post(r, "/users", Role.CanManageUsers, a.addUser)                     // add one
-	a.post(r, "/users/{id:[0-9]+}/role", Role.CanManageUsers, a.setRole)    // change what they may do
-	a.post(r, "/users/{id:[0-9]+}/disable", Role.CanManageUsers, a.disable) // stop them signing in
-	a.post(r, "/users/{id:[0-9]+}/enable", Role.CanManageUsers, a.enable)   // let them sign in again
+	a.get(r, "/users", Role.CanManageUsers, a.showUsers)             // everyone who signs in
+	a.post(r, "/users", Role.CanManageUsers, a.addUser)              // add one
+	a.post(r, "/users/{id}/role", Role.CanManageUsers, a.setRole)    // change what they may do
+	a.post(r, "/users/{id}/disable", Role.CanManageUsers, a.disable) // stop them signing in
+	a.post(r, "/users/{id}/enable", Role.CanManageUsers, a.enable)   // let them sign in again
 
 	// A member: masked number, language, communication needs, conversations.
-	a.get(r, "/people/{id:[0-9]+}", Role.SeesPeople, a.showPerson)
-	a.post(r, "/people/{id:[0-9]+}/needs", Role.CanEdit, a.setNeeds)  // communication needs both channels use
-	a.post(r, "/people/{id:[0-9]+}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
+	a.get(r, "/people/{id}", Role.SeesPeople, a.showPerson)
+	a.post(r, "/people/{id}/needs", Role.CanEdit, a.setNeeds)  // communication needs both channels use
+	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
 
 	// ---- The review pages (conversations, one conversation, call-backs)
 	// are registered by review_routes.go, which the review engineer owns.

@@ -12,6 +12,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,13 @@ import (
 	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
 )
+
+func TestMain(m *testing.M) {
+	// A cheap password hash keeps the tests quick under the race
+	// detector; TestPasswordHashes checks the real cost.
+	argonCost.time, argonCost.memory, argonCost.threads = 1, 1024, 1
+	os.Exit(m.Run())
+}
 
 // testPassword is every test account's password.
 const testPassword = "correct horse battery"

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSignInAndOut(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	sam := ta.addUser(t, "sam@example.org", Staff)
 	b := ta.browser(t)
@@ -62,6 +63,7 @@ func TestSignInAndOut(t *testing.T) {
 }
 
 func TestSecureCookieOverHTTPS(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t, func(d *Deps) { d.Config.PublicURL = "https://feedback.example.org" })
 	ta.addUser(t, "sam@example.org", Staff)
 	b := ta.browser(t)
@@ -75,6 +77,7 @@ func TestSecureCookieOverHTTPS(t *testing.T) {
 }
 
 func TestOnlyLocalNext(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                         "/",
 		"/conversations?survey=x":  "/conversations?survey=x",
@@ -92,6 +95,7 @@ func TestOnlyLocalNext(t *testing.T) {
 }
 
 func TestWrongPasswordsLockTheAccount(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t, func(d *Deps) { d.Config.LockAfter = 3 })
 	ta.addUser(t, "sam@example.org", Staff)
 	b := ta.browser(t)
@@ -144,6 +148,7 @@ func TestWrongPasswordsLockTheAccount(t *testing.T) {
 }
 
 func TestSignInProblemsInSentences(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	b := ta.browser(t)
 	for _, c := range []struct {
@@ -166,6 +171,7 @@ func TestSignInProblemsInSentences(t *testing.T) {
 }
 
 func TestDisabledAccountsAreSignedOut(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	admin := ta.signedIn(t, Admin)
 	sam := ta.addUser(t, "sam@example.org", Staff)
@@ -199,6 +205,7 @@ func TestDisabledAccountsAreSignedOut(t *testing.T) {
 }
 
 func TestIdleSessionsEnd(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t, func(d *Deps) { d.Config.SessionIdle = time.Minute })
 	b := ta.signedIn(t, Staff)
 	var token string
@@ -219,6 +226,7 @@ func TestIdleSessionsEnd(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		role                                                Role
 		edit, tag, people, reveal, users, worries, easyRead bool
@@ -248,11 +256,19 @@ func TestRoles(t *testing.T) {
 }
 
 func TestPasswordHashes(t *testing.T) {
-	h := HashPassword("a long enough password")
-	if !CheckPassword(h, "a long enough password") || CheckPassword(h, "a long enough passworD") {
-		t.Error("the hash does not check")
+	t.Parallel()
+	// The real cost, and the cheap one every other test uses.
+	full := hashPassword("a long enough password", defaultArgonCost)
+	cheap := HashPassword("a long enough password")
+	if !strings.HasPrefix(full, "$argon2id$v=19$m=65536,t=3,p=2$") || !strings.HasPrefix(cheap, "$argon2id$v=19$m=1024,t=1,p=1$") {
+		t.Errorf("hashes %q %q", full, cheap)
 	}
-	if h == HashPassword("a long enough password") {
+	for _, h := range []string{full, cheap} {
+		if !CheckPassword(h, "a long enough password") || CheckPassword(h, "a long enough passworD") {
+			t.Errorf("%q does not check", h)
+		}
+	}
+	if cheap == HashPassword("a long enough password") {
 		t.Error("two hashes of one password are the same: no salt")
 	}
 	for _, bad := range []string{"", "$argon2i$v=19$m=65536,t=3,p=2$c2FsdA$aGFzaA", "$argon2id$v=19$m=65536,t=0,p=2$c2FsdA$aGFzaA", "plain"} {

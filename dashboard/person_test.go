@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/haveyoursay/haveyoursay/store"
 )
 
 func TestMemberPage(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	id := ta.addMember(t, memberNumber)
 	staff := ta.signedIn(t, Staff)
@@ -59,7 +61,7 @@ func TestMemberPage(t *testing.T) {
 	}
 
 	// Unknown members are a 404 page in a sentence.
-	for _, p := range []string{"/people/999999", "/people/99999999999999999999"} {
+	for _, p := range []string{"/people/999999", "/people/99999999999999999999", "/people/abc", "/people/%3Cb%3E"} {
 		res := staff.get(p)
 		if res.status != http.StatusNotFound || !strings.Contains(res.body, "We could not find that member.") {
 			t.Errorf("GET %s = %d %s", p, res.status, res.body)
@@ -74,6 +76,7 @@ func TestMemberPage(t *testing.T) {
 // and the next survey they start by text shows emoji; another member's
 // does not.
 func TestNeedsReachTheNextText(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	const other = "+447700900462"
 	ta.text(t, memberNumber, "STOP")
@@ -116,6 +119,7 @@ func TestNeedsReachTheNextText(t *testing.T) {
 }
 
 func TestUsersPage(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	admin := ta.signedIn(t, Admin)
 	res := admin.get("/users")
@@ -196,6 +200,7 @@ func TestUsersPage(t *testing.T) {
 }
 
 func TestHomePage(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	staff := ta.signedIn(t, Staff)
 	ta.addMember(t, memberNumber)
@@ -216,5 +221,35 @@ func TestHomePage(t *testing.T) {
 	res = reviewer.get("/")
 	if !strings.Contains(res.body, `<body class="easy">`) || !strings.Contains(res.body, "What people said") || strings.Contains(res.body, "call-back") {
 		t.Errorf("the reviewer's home: %s", res.body)
+	}
+}
+
+// TestNewSinceMyLastVisit: home counts what came in after the person's
+// previous sign-in, not everything.
+func TestNewSinceMyLastVisit(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	ta.addMember(t, memberNumber) // an answer now
+	ta.Clock.Add(time.Hour)
+	ta.addUser(t, "sam@example.org", Staff)
+	b := ta.browser(t)
+	signIn := func() {
+		if res := b.post("/login", url.Values{"email": {"sam@example.org"}, "password": {testPassword}}); res.status != http.StatusSeeOther {
+			t.Fatalf("signing in: %d", res.status)
+		}
+	}
+	signIn()
+	// The first visit shows the last week.
+	if res := b.get("/"); !strings.Contains(res.body, "Welcome. Here is the last week.") || !strings.Contains(res.body, `<span class="count">1</span> new answer</a>`) {
+		t.Errorf("the first visit: %s", res.body)
+	}
+	b.post("/logout", nil)
+	ta.Clock.Add(time.Hour)
+	ta.addMember(t, "+447700900462") // one new answer since
+	ta.Clock.Add(time.Hour)
+	signIn()
+	res := b.get("/")
+	if !strings.Contains(res.body, "Since your last visit on") || !strings.Contains(res.body, `<span class="count">1</span> new answer</a>`) {
+		t.Errorf("the second visit: %s", res.body)
 	}
 }

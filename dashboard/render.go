@@ -92,11 +92,11 @@ var navigation = []struct {
 	allow                   func(Role) bool
 	devOnly                 bool
 }{
-	{"/", "Home", "Start", "🏠", Role.Valid, false},
-	{"/conversations", "Conversations", "What people said", "💬", Role.CanReview, false},
-	{"/callbacks", "Call-backs", "Call people back", "📞", Role.SeesPeople, false},
-	{"/users", "Users", "Users", "👥", Role.CanManageUsers, false},
-	{"/try", "Try it", "Try it", "📱", Role.Valid, true},
+	{"/", "Home", "Start", "⌂", Role.Valid, false},
+	{"/conversations", "Conversations", "What people said", "✉", Role.CanReview, false},
+	{"/callbacks", "Call-backs", "Call people back", "☎", Role.SeesPeople, false},
+	{"/users", "Users", "Users", "☺", Role.CanManageUsers, false},
+	{"/try", "Try it", "Try it", "☏", Role.Valid, true},
 }
 
 func (a *App) nav(r *http.Request, u *User) []navLink {

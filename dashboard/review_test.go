@@ -226,7 +226,7 @@ func TestReviewerSeesNoPhoneNumberOnReviewPages(t *testing.T) {
 // A viewer reads everything and changes nothing; a reviewer tags, notes
 // and says "this matters", but cannot correct, flag a worry, remove a
 // theme or mark a call-back done.
-func TestWhoMayChangeWhat(t *testing.T) {
+func TestWhoMayChangeWhatOnReviewPages(t *testing.T) {
 	ta := newTestApp(t)
 	d := seedReview(t, ta)
 	viewer := ta.signedIn(t, Viewer)

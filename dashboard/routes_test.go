@@ -89,6 +89,7 @@ func (f fixture) path(tpl string) string {
 const memberNumber = "+447700900461"
 
 func TestEveryPageNeedsASession(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	f := ta.fixture(t)
 	b := ta.browser(t)
@@ -114,6 +115,7 @@ func TestEveryPageNeedsASession(t *testing.T) {
 // TestWhoMayOpenWhat opens every page as every role: a page a role may not
 // use is a 403 page in a sentence, never a blank.
 func TestWhoMayOpenWhat(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	f := ta.fixture(t)
 	want := map[string]func(Role) bool{
@@ -141,6 +143,7 @@ var digitRun = regexp.MustCompile(`\d[\d\s•]{5,}\d`)
 // TestReviewerSeesNoPhoneNumber opens every page a reviewer can reach and
 // looks for a number in any form anywhere in the HTML.
 func TestReviewerSeesNoPhoneNumber(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	f := ta.fixture(t)
 	b := ta.signedIn(t, Reviewer)
@@ -175,6 +178,7 @@ func TestReviewerSeesNoPhoneNumber(t *testing.T) {
 
 // TestViewerChangesNothing sends every form as a viewer.
 func TestViewerChangesNothing(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	f := ta.fixture(t)
 	b := ta.signedIn(t, Viewer)
@@ -205,6 +209,7 @@ func TestViewerChangesNothing(t *testing.T) {
 // TestCrossOriginFormsAreRefused: a page on another website cannot make a
 // signed-in browser change anything, nor sign it in.
 func TestCrossOriginFormsAreRefused(t *testing.T) {
+	t.Parallel()
 	ta := newTestApp(t)
 	b := ta.signedIn(t, Admin)
 	form := url.Values{"email": {"evil@example.org"}, "role": {"admin"}, "password": {testPassword}}
@@ -232,5 +237,32 @@ func TestCrossOriginFormsAreRefused(t *testing.T) {
 	res := anon.do("POST", "/login", url.Values{"email": {"victim@example.org"}, "password": {testPassword}}, map[string]string{"Sec-Fetch-Site": "cross-site"})
 	if res.status != http.StatusForbidden {
 		t.Errorf("a cross-site sign-in = %d", res.status)
+	}
+}
+
+// TestWhoMayChangeWhat sends every form of these pages as every role: a
+// role that may not is refused with the 403 page and nothing changes; one
+// that may is not refused.
+func TestWhoMayChangeWhat(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t)
+	f := ta.fixture(t)
+	allowed := map[string]func(Role) bool{
+		"/users":              Role.CanManageUsers,
+		"/users/{id}/role":    Role.CanManageUsers,
+		"/users/{id}/disable": Role.CanManageUsers,
+		"/users/{id}/enable":  Role.CanManageUsers,
+		"/people/{id}/needs":  Role.CanEdit,
+		"/people/{id}/reveal": Role.CanReveal,
+	}
+	for _, role := range Roles {
+		b := ta.signedIn(t, role)
+		for tpl, allow := range allowed {
+			res := b.post(f.path(tpl), url.Values{"role": {"viewer"}})
+			refused := res.status == http.StatusForbidden && strings.Contains(res.body, "Your account cannot use this page.")
+			if refused == allow(role) {
+				t.Errorf("%s: POST %s = %d (refused %v), want refused %v", role, tpl, res.status, refused, !allow(role))
+			}
+		}
 	}
 }

@@ -128,8 +128,8 @@ func (db *DB) StartStaffVisit(ctx context.Context, id int64, at time.Time) error
 // SeeStaff notes that someone is using the dashboard, at most once a
 // minute per person.
 func (db *DB) SeeStaff(ctx context.Context, id int64, at time.Time) error {
-	_, err := db.Pool.Exec(ctx, `UPDATE staff_users SET last_seen_at = $2
-		WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $2 - interval '1 minute')`, id, at)
+	_, err := db.Pool.Exec(ctx, `UPDATE staff_users SET last_seen_at = $2::timestamptz
+		WHERE id = $1 AND (last_seen_at IS NULL OR last_seen_at < $2::timestamptz - interval '1 minute')`, id, at)
 	return err
 }
 

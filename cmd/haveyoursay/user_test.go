@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +105,54 @@ func TestUserCommand(t *testing.T) {
 
 	if _, _, err := runWithStdin(t, map[string]string{}, "", "user", "list"); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
 		t.Errorf("without DATABASE_URL: %v", err)
+	}
+}
+
+var demoAdmin = regexp.MustCompile(`sign in as (\S+) with the password (\S+)`)
+
+// TestDevSignsInADemoAdmin: `haveyoursay dev` prints a sign-in that works,
+// the dashboard is at / and the Try-it phone is still at /try.
+func TestDevSignsInADemoAdmin(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL": storetest.DatabaseURL(t),
+		"REDIS_URL":    storetest.RedisURL(),
+		"REDIS_PREFIX": storetest.RedisPrefix(t),
+		"LISTEN_ADDR":  "127.0.0.1:0",
+		"HYS_DATA_DIR": t.TempDir(),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"dev"}, envFrom(env), strings.NewReader(""), &stdout, &stderr) }()
+	t.Cleanup(func() { cancel(); <-done })
+	var base string
+	var m []string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if l := listening.FindStringSubmatch(stdout.String()); l != nil {
+			base, m = l[1], demoAdmin.FindStringSubmatch(stdout.String())
+			break
+		}
+	}
+	if base == "" || m == nil {
+		t.Fatalf("dev did not start with a sign-in:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	res, err := client.PostForm(base+"/login", url.Values{"email": {m[1]}, "password": {m[2]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "What needs attention") || !strings.Contains(string(body), `href="/try"`) {
+		t.Fatalf("signing in as the printed demo admin: %d %s", res.StatusCode, body)
+	}
+	res, err = http.Get(base + "/try")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("GET /try = %d", res.StatusCode)
 	}
 }
