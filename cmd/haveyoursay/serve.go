@@ -16,6 +16,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/dashboard"
 	"github.com/haveyoursay/haveyoursay/demo"
 	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/server"
@@ -139,6 +140,11 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if err := loadDemo(ctx, db, stdout); err != nil {
 		return err
 	}
+	email, password, err := dashboard.EnsureDemoAdmin(ctx, db, rdb)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "The dashboard is at %s/ : sign in as %s with the password %s\n", cfg.PublicURL, email, password)
 	fmt.Fprintf(stdout, "Try a survey by text or by phone at %s/try\n", cfg.PublicURL)
 	d := server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Dev: true}
 	return serveHTTP(ctx, d, stdout, func(ctx context.Context, s *server.Server) {
