@@ -17,6 +17,7 @@ test:
 	@test -z "$$(gofmt -l .)" || { echo "These files need gofmt:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	@if [ -x script/ensure-chromium ]; then script/ensure-chromium; fi
+	script/ensure-axe
 	script/services $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
@@ -33,10 +34,12 @@ fuzz:
 ## - BenchmarkStep: one survey step (match + transition)
 ## - BenchmarkInboundSMS: 22,000 inbound texts offered at a steady 2,200 a second
 ## - BenchmarkVoiceWebhook: voice webhooks under 4, 16 and 64 concurrent calls
+## - BenchmarkReviewPages: the conversations page and a search over HTTP, 1,000,000 answers
 bench:
 	script/services $(GO) test -run='^$$' -bench='^Benchmark(Step|Match|Parse|Lint)$$' -benchmem ./survey/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMS$$' -benchtime=22000x ./sms/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkVoiceWebhook' -benchmem ./ivr/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkReviewPages$$' -benchtime=1x -timeout=20m ./dashboard/
 
 ## build: a static binary in bin/
 build:

@@ -216,8 +216,8 @@ func (h *Handler) events(c *call, conv, key string, prev, next survey.Session, r
 }
 
 // conversation is the call's conversation, for the journal.
-func (h *Handler) conversation(c *call, conv string) store.Conversation {
-	return store.Conversation{ID: conv, Person: h.caller(c), Channel: string(survey.Voice)}
+func (h *Handler) conversation(c *call, conv string) store.ConversationRef {
+	return store.ConversationRef{ID: conv, Person: h.caller(c), Channel: string(survey.Voice)}
 }
 
 // repeat answers the current question (or menu) again, taking no input.

@@ -22,6 +22,7 @@ type handlers struct {
 	calls   *ivr.Handler
 	prompts *audio.Library
 	try     *dashboard.TryIt // nil: not a dev server
+	staff   *dashboard.App
 	ready   ops.Readiness
 }
 
@@ -59,8 +60,11 @@ func routes(h handlers) http.Handler {
 		r.HandleFunc("/try/api/call/{id}/silence", try.ServeCallSilence).Methods(http.MethodPost) // say nothing
 		r.HandleFunc("/try/api/call/{id}/record", try.ServeCallRecord).Methods(http.MethodPost)   // a recorded answer
 		r.HandleFunc("/try/api/call/{id}/hangup", try.ServeCallHangup).Methods(http.MethodPost)   // put the phone down
-		r.Handle("/", http.RedirectHandler("/try", http.StatusFound)).Methods(http.MethodGet)     // dev's home is the phone
 	}
+
+	// The staff dashboard: sign-in, what needs attention, conversations,
+	// call-backs, members, users (every page is listed in dashboard.App.Routes).
+	h.staff.Routes(r)
 
 	// Operations.
 	r.HandleFunc("/healthz", ops.Healthz).Methods(http.MethodGet, http.MethodHead) // the process is up

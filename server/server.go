@@ -15,6 +15,7 @@ import (
 	"github.com/haveyoursay/haveyoursay/audio"
 	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/dashboard"
+	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/ops"
 	"github.com/haveyoursay/haveyoursay/sms"
@@ -45,6 +46,10 @@ type Server struct {
 	Catalog *store.Catalog
 	// Sender sends invitations and reminders (durable jobs).
 	Sender *sms.Sender
+	// Journal is where every webhook's events go on their way to Postgres.
+	Journal *store.Journal
+	// Phones hashes and encrypts phone numbers with HYS_SECRET_KEY.
+	Phones *store.Phones
 
 	stop func()
 }
@@ -113,6 +118,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	texts := &sms.Handler{
 		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.Redis, Phones: phones, Org: org,
 		SessionTTL: cfg.SMSSessionTTL, ConfirmStop: cfg.SMSConfirmStop, Log: d.Log, Failed: failed("sms"),
+		Needs: d.DB.ParticipantNeeds,
 	}
 	sender, err := NewSender(d, phones, catalog, SenderOptions{})
 	if err != nil {
@@ -164,15 +170,37 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		cleanups = append(cleanups, func() { try.Close() })
 	}
 
+	// Call-backs reach staff: a text to HYS_STAFF_NUMBER in office hours
+	// (Mon-Fri 09:00-17:00 when HYS_OFFICE_HOURS is not set), at most
+	// hourly, saying how many wait, never who.
+	if cfg.StaffNumber != "" && cfg.SMSFrom != "" {
+		office := cfg.OfficeHours
+		if office.Days == [7]bool{} {
+			if office, err = hours.ParseOffice("Mon-Fri 09:00-17:00", cfg.Location); err != nil {
+				return fail(err)
+			}
+		}
+		alert := &sms.StaffAlert{DB: d.DB, Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL),
+			From: cfg.SMSFrom, To: cfg.StaffNumber, InHours: office.Contains, Link: cfg.PublicURL + "/callbacks", Log: d.Log}
+		wg.Go(func() { alert.Run(bg) })
+	}
+
+	// The staff dashboard: sign-in, home, members, users, review pages.
+	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
+		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
+	if err != nil {
+		return fail(err)
+	}
+
 	h := routes(handlers{
-		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try,
+		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try, staff: staff,
 		ready: ops.Readiness{
 			Checks:           ops.Checks{"postgres": d.DB.Ping, "redis": d.Redis.Ping},
 			SurveysNotLoaded: catalog.BrokenIDs,
 		},
 	})
 	var once sync.Once
-	return &Server{Handler: h, Catalog: catalog, Sender: sender, stop: func() { once.Do(stop) }}, nil
+	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, stop: func() { once.Do(stop) }}, nil
 }
 
 // SenderOptions are what one run of `send` changes in the sender.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
@@ -178,7 +179,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 			// was answered so far is kept as a partial response.
 			p.record(store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}})
 		}
-		return h.begin(in, sv, version, p)
+		return h.begin(ctx, in, sv, version, p)
 	}
 	if found {
 		return h.step(ctx, in, sess, p)
@@ -201,7 +202,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 		}
 	}
 	if sv, version, ok := h.Catalog.ByNumber(in.to); ok {
-		return h.begin(in, sv, version, p)
+		return h.begin(ctx, in, sv, version, p)
 	}
 	if lapsed := turn.Lapsed; lapsed != "" {
 		if sv, _, ok := h.Catalog.Current(lapsed); ok && len(sv.Keywords) > 0 {
@@ -214,8 +215,8 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 }
 
 // begin starts a survey for the member.
-func (h *Handler) begin(in inbound, sv *survey.Survey, version int, p *plan) error {
-	reply, ss := survey.Start(sv, survey.SMS, survey.Needs{})
+func (h *Handler) begin(ctx context.Context, in inbound, sv *survey.Survey, version int, p *plan) error {
+	reply, ss := survey.Start(sv, survey.SMS, h.needs(ctx, in))
 	ss.SurveyID, ss.Version = sv.ID, version
 	sess := session{Conversation: newID("sms-"), Survey: ss}
 	p.conv = sess.Conversation
@@ -280,7 +281,7 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 	if media {
 		events = asMedia(events, text)
 	}
-	conv := store.Conversation{ID: sess.Conversation, Person: in.person, Channel: string(survey.SMS)}
+	conv := store.ConversationRef{ID: sess.Conversation, Person: in.person, Channel: string(survey.SMS)}
 	p.record(conv.Events(in.sid, text, events)...)
 	if e, ok := survey.Find[survey.Ended](events); ok && e.How == survey.Completed {
 		// Remember for a while that they finished, so a "thanks!" is
@@ -320,7 +321,7 @@ func (h *Handler) personAsked(in inbound, finished string, p *plan) bool {
 		return false
 	}
 	// No conversation to join: one call back per text that asks.
-	conv := store.Conversation{Person: in.person, Channel: string(survey.SMS)}
+	conv := store.ConversationRef{Person: in.person, Channel: string(survey.SMS)}
 	p.record(conv.Events(in.sid, in.body, reply.Events)...)
 	p.reply(reply.Text())
 	return true
@@ -392,4 +393,20 @@ func (h *Handler) whatToText() string {
 		return "To have your say, text " + parts[0] + "."
 	}
 	return "To have your say, text " + strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1] + "."
+}
+
+// needs are the member's communication needs, as staff set them; none
+// when Postgres does not answer quickly (the text is still answered).
+func (h *Handler) needs(ctx context.Context, in inbound) survey.Needs {
+	if h.Needs == nil {
+		return survey.Needs{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+	defer cancel()
+	n, err := h.Needs(ctx, in.person.Hash)
+	if err != nil {
+		h.Log.Warn("sms: reading a member's needs", "from", in.person.Masked, "err", err)
+		return survey.Needs{}
+	}
+	return n
 }

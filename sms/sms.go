@@ -19,6 +19,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
@@ -45,6 +46,10 @@ type Handler struct {
 	// Failed is told the cause of each webhook that could not be answered
 	// normally (for metrics). May be nil.
 	Failed func(cause string)
+	// Needs returns the communication needs staff set for a number (by its
+	// hash, e.g. store.DB.ParticipantNeeds); a survey the member starts by
+	// text uses them. May be nil: no needs.
+	Needs func(ctx context.Context, phoneHash []byte) (survey.Needs, error)
 }
 
 // session is one member's text conversation, kept by store.SMSSessions.

@@ -7,11 +7,11 @@ import (
 	"github.com/haveyoursay/haveyoursay/survey"
 )
 
-// Conversation is what the journal needs to keep what the survey engine
+// ConversationRef is what the journal needs to keep what the survey engine
 // reports about one conversation, whichever channel it is on. Texts and
 // calls both keep the engine's events through it, so consent, answers and
 // call backs are stored by one set of rules.
-type Conversation struct {
+type ConversationRef struct {
 	ID      string // "" when there is none (a member asking for help after it was forgotten)
 	Person  Person
 	Channel string // "sms" or "voice"
@@ -22,7 +22,7 @@ type Conversation struct {
 // delivered twice is stored once; said is a plain description of what the
 // member sent ("yes", "pressed 1", `said "yes please"`), kept as the words
 // of consent and in the reason for a call back.
-func (c Conversation) Events(key, said string, events []survey.Event) []Event {
+func (c ConversationRef) Events(key, said string, events []survey.Event) []Event {
 	var out []Event
 	for _, ev := range events {
 		switch e := ev.(type) {
@@ -66,7 +66,7 @@ func (c Conversation) Events(key, said string, events []survey.Event) []Event {
 
 // reason tells staff, in a sentence, when and how a member asked for a
 // person.
-func (c Conversation) reason(e survey.PersonAsked, said string) string {
+func (c ConversationRef) reason(e survey.PersonAsked, said string) string {
 	how := "by text"
 	if c.Channel == string(survey.Voice) {
 		how = "during a call"

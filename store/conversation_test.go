@@ -15,11 +15,11 @@ import (
 func TestConversationEvents(t *testing.T) {
 	p := phones(t)
 	who := person(p, "+447700900123")
-	text := store.Conversation{ID: "sms-1", Person: who, Channel: "sms"}
-	call := store.Conversation{ID: "CA1", Person: who, Channel: "voice"}
+	text := store.ConversationRef{ID: "sms-1", Person: who, Channel: "sms"}
+	call := store.ConversationRef{ID: "CA1", Person: who, Channel: "voice"}
 	for _, c := range []struct {
 		name      string
-		conv      store.Conversation
+		conv      store.ConversationRef
 		key, said string
 		events    []survey.Event
 		want      []store.Event
@@ -52,7 +52,7 @@ func TestConversationEvents(t *testing.T) {
 			[]survey.Event{survey.PersonAsked{Stage: survey.StageQuestion, QuestionID: "feel"}},
 			[]store.Event{{Callback: &store.CallbackBooked{DedupeKey: "CA1:callback", Person: who, ConversationID: "CA1", Channel: "voice",
 				Reason: "Asked for a person during a call, at question feel (pressed 0)."}}}},
-		{"help with no conversation: one call back per message", store.Conversation{Person: who, Channel: "sms"}, "SM9", "I need help",
+		{"help with no conversation: one call back per message", store.ConversationRef{Person: who, Channel: "sms"}, "SM9", "I need help",
 			[]survey.Event{survey.PersonAsked{Stage: survey.StageDone}},
 			[]store.Event{{Callback: &store.CallbackBooked{DedupeKey: "SM9:callback", Person: who, Channel: "sms",
 				Reason: "Asked for a person by text, outside a survey (I need help)."}}}},
@@ -80,7 +80,7 @@ func TestConversationEvents(t *testing.T) {
 // conversation is refused, with no consent words and no answers.
 func TestNoConsentStoresNothingButTheFact(t *testing.T) {
 	ctx := context.Background()
-	conv := store.Conversation{ID: "sms-x", Person: person(phones(t), "+447700900555"), Channel: "sms"}
+	conv := store.ConversationRef{ID: "sms-x", Person: person(phones(t), "+447700900555"), Channel: "sms"}
 	db := storetest.DB(t)
 	j := store.NewJournal(db, storetest.Redis(t), nil)
 	if _, _, err := db.SaveSurvey(ctx, "s", "S", "id: s", ""); err != nil {

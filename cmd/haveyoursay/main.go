@@ -125,6 +125,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdSend(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "sim":
 		return cmdSim(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
