@@ -1,7 +1,6 @@
 package ivr_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -209,15 +208,22 @@ func TestUnknownSurveyVersionCarriesOn(t *testing.T) {
 	c := e.atQuestion1(t, member)
 	action := c.Gather().Action
 	u, _ := url.Parse(action)
-	raw, _ := base64.RawURLEncoding.DecodeString(u.Query().Get("st"))
+	raw, err := ivr.OpenState(e.h, u.Query().Get("st"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var st map[string]any
 	if err := json.Unmarshal(raw, &st); err != nil {
 		t.Fatal(err)
 	}
 	st["s"].(map[string]any)["version"] = 99
 	b, _ := json.Marshal(st)
+	sealed, err := ivr.SealState(e.h, b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	q := u.Query()
-	q.Set("st", base64.RawURLEncoding.EncodeToString(b))
+	q.Set("st", sealed)
 	u.RawQuery = q.Encode()
 	doc := e.postTwiML(t, u.String(), callForm(c, "Digits", "1"))
 	if !strings.Contains(doc, "You said: Good.") || !strings.Contains(doc, "How kind are the staff?") {

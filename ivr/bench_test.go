@@ -99,6 +99,10 @@ func walkCall(e *env, from string) error {
 			return err
 		}
 	}
+	// No 0 at the last offer of a person: the call ends (no webhook).
+	if err := c.Silence(); err != nil {
+		return err
+	}
 	if c.Waiting() != phonesim.WaitEnded {
 		return fmt.Errorf("call from %s did not end: %v", from, c.Heard())
 	}

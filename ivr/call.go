@@ -95,7 +95,7 @@ func (h *Handler) begin(ctx context.Context, c *call, sv *survey.Survey, version
 
 func (h *Handler) step(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error) {
 	q := r.URL.Query()
-	st, err := decodeState(q.Get("st"))
+	st, err := h.open(q.Get("st"))
 	if err != nil {
 		// Only our own TwiML (or a Voice URL pasted wrongly) sends a step
 		// without a state: start the call afresh rather than hang up.
@@ -194,43 +194,30 @@ func (h *Handler) stepSurvey(ctx context.Context, c *call, st callState, in surv
 	return h.renderReply(sv, c, nst, reply), nil
 }
 
+// events is what one step of a call keeps: the key pressed or words said,
+// and what the engine reported, through the path texts use too.
 func (h *Handler) events(c *call, conv, key string, prev, next survey.Session, reply survey.Reply, in survey.Input) []store.Event {
 	var events []store.Event
 	if in.Digits != "" || in.Speech != "" {
 		// Everything pressed or said is kept, understood or not: a
 		// sentence the menu could not match may be the one that matters.
 		stuck := next.Stage == prev.Stage && next.Question == prev.Question && next.Tries > prev.Tries
-		missed := reply.Answer != nil && reply.Answer.NoAnswer
+		a, answered := reply.Answer()
+		missed := answered && a.NoAnswer
+		ignored := prev.Stage == survey.StageDone && !reply.Handoff() // after the end only 0 means anything
 		events = append(events, store.Event{Input: &store.CallInput{DedupeKey: key, ConversationID: conv, CallSid: c.sid,
 			Stage: string(prev.Stage), QuestionID: prev.Question, Digits: in.Digits, Speech: in.Speech,
-			Confidence: in.Confidence, Understood: !stuck && !missed}})
+			Confidence: in.Confidence, Understood: !stuck && !missed && !ignored}})
 	}
-	if a := reply.Answer; a != nil {
-		raw := a.Raw
-		if a.Recording != nil {
-			raw = a.Recording.SID
-		}
-		events = append(events, store.Event{Answer: &store.AnswerGiven{ConversationID: conv, QuestionID: a.QuestionID,
-			Value: a.Value, Raw: raw, Via: a.Via, NoAnswer: a.NoAnswer, Skipped: a.Skipped, Themes: a.Themes, DedupeKey: key}})
+	if len(reply.Events) == 0 {
+		return events
 	}
-	if prev.Stage == survey.StageConsent && next.Stage == survey.StageQuestion {
-		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Consent: describe(in)}})
-	}
-	if next.Lang != prev.Lang && next.Lang != "" {
-		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Language: next.Lang}})
-	}
-	if reply.Handoff {
-		// One call back per conversation, however often 0 is pressed.
-		events = append(events, store.Event{Callback: &store.CallbackBooked{DedupeKey: conv + ":callback", Person: h.caller(c),
-			ConversationID: conv, Channel: "voice", Reason: "Asked for a person during a call (" + describe(in) + ")."}})
-	}
-	switch {
-	case reply.ConsentRefused:
-		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Status: "refused", Consent: "refused: " + describe(in)}})
-	case reply.Done:
-		events = append(events, store.Event{End: &store.ConversationEnded{ID: conv, Status: "completed"}})
-	}
-	return events
+	return append(events, h.conversation(c, conv).Events(key, describe(in), reply.Events)...)
+}
+
+// conversation is the call's conversation, for the journal.
+func (h *Handler) conversation(c *call, conv string) store.Conversation {
+	return store.Conversation{ID: conv, Person: h.caller(c), Channel: string(survey.Voice)}
 }
 
 // repeat answers the current question (or menu) again, taking no input.
@@ -294,8 +281,7 @@ func (h *Handler) stepPick(ctx context.Context, c *call, st callState, in survey
 		return h.pickMenu(nst, ""), nil
 	case chosen < 0 && in.Digits == "0":
 		key := c.sid + ":" + strconv.Itoa(st.N)
-		h.record(ctx, store.Event{Callback: &store.CallbackBooked{DedupeKey: key + ":callback", Person: h.caller(c),
-			Channel: "voice", Reason: "Asked for a person during a call, before choosing a survey."}})
+		h.record(ctx, h.conversation(c, "").Events(key, describe(in), []survey.Event{survey.PersonAsked{}})...)
 		return h.pickMenu(nst, h.phrase(nil, h.conf().Language, "voice-pick-help")), nil
 	case chosen < 0 && st.Tries < 2:
 		nst.Tries++
@@ -318,9 +304,8 @@ type resumeState struct {
 	Sess survey.Session `json:"s"`
 }
 
-func (h *Handler) resumeKey(from string) string {
-	return h.Redis.Key("voice", "resume", h.Phones.HashString(from))
-}
+// resumeKey is the Redis name of a caller: the hash of their number.
+func (h *Handler) resumeKey(from string) string { return h.Phones.HashString(from) }
 
 func (h *Handler) loadResume(ctx context.Context, from string) (resumeState, bool) {
 	var rs resumeState
@@ -330,7 +315,7 @@ func (h *Handler) loadResume(ctx context.Context, from string) (resumeState, boo
 	found := false
 	err := h.redisDo(ctx, func(ctx context.Context) error {
 		var err error
-		found, err = h.Redis.GetJSON(ctx, h.resumeKey(from), &rs)
+		found, err = h.Redis.CallResume(ctx, h.resumeKey(from), &rs)
 		return err
 	})
 	return rs, err == nil && found && rs.Conv != "" && rs.Sess.SurveyID != ""
@@ -344,10 +329,10 @@ func (h *Handler) saveResume(ctx context.Context, from, conv string, sess survey
 	}
 	switch {
 	case done:
-		h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.Forget(ctx, h.resumeKey(from)) })
+		h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.ForgetCallResume(ctx, h.resumeKey(from)) })
 	case sess.Stage == survey.StageQuestion || sess.Stage == survey.StageOffer:
 		h.redisDo(ctx, func(ctx context.Context) error {
-			return h.Redis.PutJSON(ctx, h.resumeKey(from), resumeState{Conv: conv, Sess: sess}, h.conf().SessionTTL)
+			return h.Redis.SaveCallResume(ctx, h.resumeKey(from), resumeState{Conv: conv, Sess: sess}, h.conf().SessionTTL)
 		})
 	}
 }
@@ -403,8 +388,8 @@ func (h *Handler) stepResume(ctx context.Context, c *call, st callState, in surv
 	case choice == "*":
 		return h.resumeOffer(sv, nst, ""), nil
 	case choice == "0":
-		h.record(ctx, store.Event{Callback: &store.CallbackBooked{DedupeKey: st.Conv + ":callback", Person: h.caller(c),
-			ConversationID: st.Conv, Channel: "voice", Reason: "Asked for a person during a call (pressed 0)."}})
+		h.record(ctx, h.conversation(c, st.Conv).Events(c.sid+":"+strconv.Itoa(st.N), describe(in),
+			[]survey.Event{survey.PersonAsked{Stage: st.Sess.Stage, QuestionID: st.Sess.Question}})...)
 		return h.resumeOffer(sv, nst, h.phrase(sv, lang, "voice-pick-help")), nil
 	case choice == "" && st.Tries < 1:
 		nst.Tries++
@@ -440,12 +425,10 @@ func (h *Handler) reopen(ctx context.Context, conv string) {
 
 // ---- the call as a whole ----
 
-func (h *Handler) callKey(sid string) string { return h.Redis.Key("voice", "call", sid) }
-
 // rememberCall notes which conversation a call belongs to (not its own
 // CallSid when it carries on an earlier call), for the status callback.
 func (h *Handler) rememberCall(ctx context.Context, sid, conv string) {
-	h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.Client.Set(ctx, h.callKey(sid), conv, callTTL).Err() })
+	h.redisDo(ctx, func(ctx context.Context) error { return h.Redis.RememberCall(ctx, sid, conv, callTTL) })
 }
 
 func (h *Handler) needs(ctx context.Context, from string) survey.Needs {
@@ -478,8 +461,8 @@ func (h *Handler) ServeStatus(w http.ResponseWriter, r *http.Request) {
 	case "completed", "busy", "failed", "no-answer", "canceled":
 		conv := sid
 		h.redisDo(r.Context(), func(ctx context.Context) error {
-			v, err := h.Redis.Client.Get(ctx, h.callKey(sid)).Result()
-			if err == nil && v != "" {
+			v, found, err := h.Redis.CallConversation(ctx, sid)
+			if found {
 				conv = v
 			}
 			return err
@@ -526,7 +509,7 @@ func (h *Handler) notice(sv *survey.Survey, lang string, slow bool) twiml.Elemen
 // renderReply turns the engine's reply into TwiML whose URLs carry st.
 func (h *Handler) renderReply(sv *survey.Survey, c *call, st callState, reply survey.Reply) []twiml.Element {
 	lang, slow := reply.Lang, reply.Slow
-	dial := reply.Handoff && h.staffAvailable()
+	dial := reply.Handoff() && h.staffAvailable()
 	var prompts []twiml.Element
 	for _, p := range reply.Prompts {
 		if dial && p.Key == "help" {
@@ -544,12 +527,28 @@ func (h *Handler) renderReply(sv *survey.Survey, c *call, st callState, reply su
 		}
 	}
 	if reply.Done {
-		return append(prompts, &twiml.VoiceHangup{})
+		return append(prompts, h.endOffer(sv, st, reply)...)
 	}
 	if reply.Expect.Record {
 		return h.recordVerbs(c, st, reply, prompts)
 	}
 	return h.gather(st, reply.Expect, lang, prompts)
+}
+
+// endOffer ends a call. When the survey has just ended, a short last
+// chance to reach a person comes first ("To talk to a person, press 0"),
+// so nobody is cut off without it; silence hangs up. It is not offered
+// to someone who has just asked for a person, or said no to one.
+func (h *Handler) endOffer(sv *survey.Survey, st callState, reply survey.Reply) []twiml.Element {
+	ended, ok := survey.Find[survey.Ended](reply.Events)
+	if !ok || ended.How == survey.NoConsent || reply.Handoff() {
+		return []twiml.Element{&twiml.VoiceHangup{}}
+	}
+	offer := h.prompt(sv, reply.Lang, "voice-end-offer", h.phrase(sv, reply.Lang, "voice-end-offer"), reply.Slow)
+	g := &twiml.VoiceGather{Input: "dtmf speech", Action: h.stepURL(st), Method: "POST", Timeout: "4", NumDigits: "1",
+		FinishOnKey: emptyAttr, SpeechTimeout: "auto", Language: h.twilioLanguage(reply.Lang), Hints: "help, person",
+		InnerElements: []twiml.Element{offer}}
+	return []twiml.Element{g, &twiml.VoiceHangup{}}
 }
 
 func seconds(d interface{ Seconds() float64 }) string { return strconv.Itoa(int(d.Seconds() + 0.5)) }

@@ -34,7 +34,8 @@ func TestCallByKeypad(t *testing.T) {
 	must(t, c.Press("4"))
 	expectHeard(t, c, "You said: 4.", "Question 3 of 3.")
 	must(t, c.Press("2"))
-	expectHeard(t, c, "You said: The same.", "Thank you. We will tell you what we do with your ideas.")
+	expectHeard(t, c, "You said: The same.", "Thank you. We will tell you what we do with your ideas.", "To talk to a person, press 0.")
+	must(t, c.Silence()) // no 0 at the last offer of a person: the call ends
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Fatalf("the call should have ended politely, it waits for %q", c.Waiting())
 	}
@@ -97,10 +98,10 @@ func TestWrongKeysAndSilenceNeverHangUp(t *testing.T) {
 	}
 	// Silence at consent too: asked again, never hung up on.
 	c2 := e.call("+447700900124")
-	for range 2 {
-		must(t, c2.Silence())
-		expectHeard(t, c2, "Sorry, I did not get that.", "Is that OK?")
-	}
+	must(t, c2.Silence())
+	expectHeard(t, c2, "Sorry, I did not get that.", "Is that OK?")
+	must(t, c2.Silence())
+	expectHeard(t, c2, "Let me ask in a different way.", "Is it OK if we keep your answers?")
 	e.flush()
 	got := e.answers(c.Sid)
 	if len(got) != 1 || got[0].Question != "feel" || !got[0].NoAnswer {

@@ -124,7 +124,7 @@ func newEnv(t testing.TB, o options) *env {
 	if err := e.audio.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cfg := ivr.Config{OrgName: "Oakfield", AccountSID: accountSID, AuthToken: authToken, APIURL: apiURL}
+	cfg := ivr.Config{OrgName: "Oakfield", SecretKey: secretKey, AccountSID: accountSID, AuthToken: authToken, APIURL: apiURL}
 	if o.config != nil {
 		o.config(&cfg)
 	}
@@ -169,20 +169,25 @@ func (e *env) call(from string) *phonesim.Call {
 	return c
 }
 
-// flush waits until every journalled event is in Postgres.
+// flush waits until every journalled event is in Postgres, asking the
+// journal again every 50 ms (the journal's spool lock, held by a writer
+// that lost Redis, is released only when it expires).
 func (e *env) flush() {
 	e.t.Helper()
-	deadline := time.Now().Add(90 * time.Second) // the spool lock may be held 30 s after a Redis failure
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	giveUp := time.After(90 * time.Second)
 	for {
 		err := e.journal.Flush(e.ctx)
 		n, perr := e.journal.Pending(e.ctx)
 		if err == nil && perr == nil && n == 0 {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-poll.C:
+		case <-giveUp:
 			e.t.Fatalf("the journal did not reach Postgres: %v %v (%d pending)", err, perr, n)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

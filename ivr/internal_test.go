@@ -39,9 +39,9 @@ func TestPanicAnswersKindTwiML(t *testing.T) {
 		want       []string
 	}{
 		{"incoming", PathIncoming, h.ServeIncoming, []string{"Sorry, something went wrong on our side. Please call again later.", "<Hangup"}},
-		{"step", PathStep + "?st=" + st.encode(), h.ServeStep, []string{"try that again.", "<Redirect", "r=1", "e=1"}},
-		{"step, third failure", PathStep + "?st=" + st.encode() + "&r=1&e=2", h.ServeStep, []string{"Please call again later.", "<Hangup"}},
-		{"record", PathRecord + "?st=" + st.encode(), h.ServeRecorded, []string{"try that again."}},
+		{"step", PathStep + "?st=" + h.seal(st), h.ServeStep, []string{"try that again.", "<Redirect", "r=1", "e=1"}},
+		{"step, third failure", PathStep + "?st=" + h.seal(st) + "&r=1&e=2", h.ServeStep, []string{"Please call again later.", "<Hangup"}},
+		{"record", PathRecord + "?st=" + h.seal(st), h.ServeRecorded, []string{"try that again."}},
 		{"bad state", PathStep + "?st=garbage", h.ServeStep, []string{"Please call again later."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,13 +14,15 @@
 //
 // Every answer to a call is valid TwiML with status 200, whatever fails:
 // the member hears a kind sentence, never Twilio's "application error".
-// The state of a call travels in the step URLs (signed by Twilio), so a
-// call carries on when Redis is down; the Journal keeps answers when
-// Postgres is down.
+// The state of a call travels in the step URLs, sealed (nothing a member
+// said can be read in a URL), so a call carries on when Redis is down; the
+// Journal keeps answers when Postgres is down. Redis is reached only
+// through store's methods.
 package ivr
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,8 +33,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -55,6 +55,11 @@ const (
 // Config is how calls sound and behave. Zero values get defaults.
 type Config struct {
 	PublicURL string // PUBLIC_URL: the base of every URL handed to Twilio
+	// SecretKey (HYS_SECRET_KEY) seals the state a call carries in its
+	// URLs. Every server answering the same number needs the same key.
+	// Empty: a random key for this process only, so a call in progress
+	// when it restarts starts afresh.
+	SecretKey string
 	OrgName   string // said in the recording notice
 
 	Language string            // Twilio language when a survey's cannot be used; default en-GB
@@ -105,9 +110,10 @@ type Handler struct {
 	// ("redis", "postgres", "panic"...), for /metrics. May be nil.
 	Failed func(cause string)
 
-	once sync.Once
-	cfg  Config
-	bg   sync.WaitGroup
+	once   sync.Once
+	cfg    Config
+	sealer cipher.AEAD // seals call states (see state.go)
+	bg     sync.WaitGroup
 	// redisRestUntil (unix nanoseconds): after a Redis failure, calls skip
 	// Redis for a moment instead of each waiting for it.
 	redisRestUntil atomic.Int64
@@ -131,7 +137,7 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 }
 
 // redisDo runs f with a short deadline, unless Redis failed in the last
-// redisRest. A failure is counted; redis.Nil (no such key) is not one.
+// redisRest. A failure is counted.
 func (h *Handler) redisDo(ctx context.Context, f func(ctx context.Context) error) error {
 	if time.Now().UnixNano() < h.redisRestUntil.Load() {
 		h.failed("redis", errRedisResting)
@@ -140,7 +146,7 @@ func (h *Handler) redisDo(ctx context.Context, f func(ctx context.Context) error
 	ctx, cancel := withTimeout(ctx, redisTimeout)
 	defer cancel()
 	err := f(ctx)
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err != nil {
 		h.redisRestUntil.Store(time.Now().Add(redisRest).UnixNano())
 		h.failed("redis", err)
 	}
@@ -187,6 +193,7 @@ func (h *Handler) conf() *Config {
 		if h.Transcriber == nil && c.TranscribeURL != "" {
 			h.Transcriber = &OpenAITranscriber{URL: c.TranscribeURL, HTTP: h.HTTPClient}
 		}
+		h.sealer = newStateSealer(c.SecretKey)
 		h.cfg = c
 	})
 	return &h.cfg
@@ -249,12 +256,8 @@ func (h *Handler) restartCall(ctx context.Context, c *call, r *http.Request, cau
 	h.failed("bad-state", cause)
 	n := 0
 	h.redisDo(ctx, func(ctx context.Context) error {
-		key := h.Redis.Key("ivr", "restarts", c.sid)
-		v, err := h.Redis.Client.Incr(ctx, key).Result()
-		if err == nil {
-			h.Redis.Client.Expire(ctx, key, callTTL)
-			n = int(v)
-		}
+		var err error
+		n, err = h.Redis.CountCallRestart(ctx, c.sid, callTTL)
 		return err
 	})
 	if n == 0 {
@@ -319,7 +322,7 @@ func (h *Handler) serveTwiML(w http.ResponseWriter, r *http.Request, f stepFunc)
 func (h *Handler) sorry(r *http.Request) []twiml.Element {
 	lang := h.conf().Language
 	q := r.URL.Query()
-	st, err := decodeState(q.Get("st"))
+	st, err := h.open(q.Get("st"))
 	errs, _ := strconv.Atoi(q.Get("e"))
 	if err == nil && errs < 2 {
 		if st.Sess.Lang != "" {
@@ -340,7 +343,7 @@ func (h *Handler) claim(ctx context.Context, key string) bool {
 	first := true
 	h.redisDo(ctx, func(ctx context.Context) error {
 		var err error
-		first, err = h.Redis.First(ctx, h.Redis.Key("voice", "step", key), callTTL)
+		first, err = h.Redis.ClaimCallStep(ctx, key, callTTL)
 		if err != nil {
 			first = true
 		}
@@ -385,6 +388,7 @@ var voicePhrases = map[string]string{
 	"voice-sorry":        "Sorry, something went wrong on our side. Let's try that again.",
 	"voice-sorry-end":    "Sorry, something went wrong on our side. Please call again later. Thank you for calling. Goodbye.",
 	"voice-not-got-that": "Sorry, I did not get that.",
+	"voice-end-offer":    "To talk to a person, press 0.",
 }
 
 func (h *Handler) phrase(sv *survey.Survey, lang, key string) string {

@@ -31,7 +31,7 @@ func (h *Handler) ServeRecorded(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) recorded(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error) {
-	st, err := decodeState(r.URL.Query().Get("st"))
+	st, err := h.open(r.URL.Query().Get("st"))
 	if err != nil {
 		return h.restartCall(ctx, c, r, err) // start afresh rather than hang up
 	}

@@ -1,7 +1,6 @@
 package ivr_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -107,7 +106,7 @@ func runTruthFile(t *testing.T, file string) {
 			t.Fatalf("step %d: invalid TwiML: %v\n%s", i+1, err, r.Body)
 		}
 		last = parseTwiML(t, r.Body)
-		got := append([]string{}, last.lines(e.srv.URL, 0)...)
+		got := append([]string{}, last.lines(e, 0)...)
 		e.flush()
 		rows := append([]string{}, truthRows(e)...)
 		if *update {
@@ -226,7 +225,8 @@ func (n *tnode) find(name string) *tnode {
 }
 
 // lines shows the document one element a line, children indented.
-func (n *tnode) lines(base string, depth int) []string {
+func (n *tnode) lines(e *env, depth int) []string {
+	base := e.srv.URL
 	var out []string
 	if n.name != "Response" {
 		keys := make([]string, 0, len(n.attrs))
@@ -239,26 +239,26 @@ func (n *tnode) lines(base string, depth int) []string {
 		for _, k := range keys {
 			v := n.attrs[k]
 			if strings.HasPrefix(v, base) {
-				v = showURL(base, v)
+				v = showURL(e, v)
 			}
 			fmt.Fprintf(&b, " %s=%q", k, v)
 		}
 		if t := strings.TrimSpace(n.text); t != "" {
 			if strings.HasPrefix(t, base) {
-				t = showURL(base, t)
+				t = showURL(e, t)
 			}
 			b.WriteString(": " + t)
 		}
 		out = append(out, b.String())
 	}
 	for _, c := range n.children {
-		out = append(out, c.lines(base, depth+1)...)
+		out = append(out, c.lines(e, depth+1)...)
 	}
 	return out
 }
 
-// showURL shows one of our URLs with the state it carries decoded.
-func showURL(base, raw string) string {
+// showURL shows one of our URLs with the state it carries opened.
+func showURL(e *env, raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw
@@ -277,7 +277,10 @@ func showURL(base, raw string) string {
 				Lang     string `json:"lang"`
 			} `json:"s"`
 		}
-		b, _ := base64.RawURLEncoding.DecodeString(st)
+		b, err := ivr.OpenState(e.h, st)
+		if err != nil {
+			e.t.Errorf("%s carries a state we cannot open: %v", raw, err)
+		}
 		json.Unmarshal(b, &v)
 		s += fmt.Sprintf("[step %d %s%s", v.N, v.Mode, v.S.Stage)
 		if v.S.Question != "" {

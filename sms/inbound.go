@@ -2,12 +2,10 @@ package sms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
@@ -27,17 +25,11 @@ type plan struct {
 	replies []string
 	conv    string
 	events  []store.Event
-	writes  []store.Write
+	update  store.SMSUpdate // what changes in the member's live state
 }
 
 func (p *plan) reply(texts ...string)        { p.replies = append(p.replies, texts...) }
 func (p *plan) record(events ...store.Event) { p.events = append(p.events, events...) }
-func (p *plan) write(writes ...store.Write)  { p.writes = append(p.writes, writes...) }
-func (p *plan) forget(r *store.Redis, keys ...string) {
-	for _, k := range keys {
-		p.writes = append(p.writes, store.Write{Key: k, Delete: true})
-	}
-}
 
 // ServeInbound answers POST /twilio/sms: a member's text. It always
 // answers 200 with messaging TwiML once the signature is good; a text
@@ -65,11 +57,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	// One Redis round trip: spot a repeat delivery (Twilio may send a text
 	// twice, even to two servers at once), wait for any other text from
 	// this person to finish, and read their state.
-	turn, err := h.Redis.BeginTurn(ctx, store.TurnKeys{
-		Dedupe: h.Redis.Key("sms", "seen-sid", in.sid),
-		Lock:   h.Redis.Key("sms", "lock", in.hash),
-		Read:   []string{OptOutKey(h.Redis, in.hash), h.sessionKey(in.hash), h.lapsedKey(in.hash), h.finishedKey(in.hash)},
-	}, dedupeTTL, 10*time.Second, 3*time.Second)
+	turn, err := h.sessions().Begin(ctx, in.sid, in.hash)
 	if errors.Is(err, store.ErrBusy) {
 		h.failed("busy", err)
 		h.recordOnly(ctx, in, "", sorryBusy)
@@ -90,11 +78,8 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	var p plan
 	if err := h.answer(ctx, in, turn, &p); err != nil {
-		turn.Release()
+		turn.Release() // and a resend is handled afresh
 		h.failed("internal", err)
-		dctx, cancel := detach(ctx)
-		h.Redis.Forget(dctx, h.Redis.Key("sms", "seen-sid", in.sid)) // a resend is handled afresh
-		cancel()
 		h.recordOnly(ctx, in, p.conv, sorryBroken)
 		writeTwiML(w, sorryBroken)
 		return
@@ -102,7 +87,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	events := append(p.events, messageEvents(in, p.conv, p.replies)...)
 	dctx, cancel := detach(ctx)
 	defer cancel()
-	if err := turn.Commit(dctx, h.Journal, events, p.writes...); err != nil {
+	if err := turn.Commit(dctx, h.Journal, events, p.update); err != nil {
 		// The events went to the journal's fallback; the session did not
 		// move on, so say so rather than leave the member hanging.
 		h.failed("redis", err)
@@ -136,27 +121,12 @@ func (h *Handler) recordOnly(ctx context.Context, in inbound, convID string, rep
 	}
 }
 
-func (h *Handler) sessionKey(hash string) string { return h.Redis.Key("sms", "session", hash) }
-func (h *Handler) lapsedKey(hash string) string  { return h.Redis.Key("sms", "lapsed", hash) }
-
-// finishedKey remembers, for SessionTTL, the survey a member has just
-// finished, so a "thanks!" afterwards is not invited to start again.
-func (h *Handler) finishedKey(hash string) string { return h.Redis.Key("sms", "finished", hash) }
-
-// OptOutKey is the Redis key that marks a number as opted out (a fast copy
-// of participants.opted_out_at).
-func OptOutKey(r *store.Redis, phoneHash string) string { return r.Key("optout", phoneHash) }
-
 // answer decides the replies to one text and what to store.
-func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *plan) error {
-	optedOut := turn.Values[0] != nil
-	var sess session
-	found := turn.Values[1] != nil
-	if found {
-		if err := json.Unmarshal([]byte(*turn.Values[1]), &sess); err != nil {
-			h.Log.Error("a stored SMS session cannot be read; starting afresh", "err", err)
-			found = false
-		}
+func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p *plan) error {
+	optedOut := turn.OptedOut
+	sess, found, err := turn.Session()
+	if err != nil {
+		h.Log.Error("a stored SMS session cannot be read; starting afresh", "err", err)
 	}
 	p.conv = sess.Conversation
 	word := keyword(in.body)
@@ -184,7 +154,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 	case optedOut:
 		// Rule 4: nobody who texted STOP is sent anything until START.
 		return nil
-	case in.optOutType == "HELP" || helpWords[word] || (!found && helpPhrase(in.body)):
+	case in.optOutType == "HELP" || helpWords[word]:
 		p.reply(h.helpText())
 		if found {
 			p.reply(h.again(ctx, sess))
@@ -213,19 +183,28 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.Turn, p *p
 	if found {
 		return h.step(ctx, in, sess, p)
 	}
-	if finished := turn.Values[3]; finished != nil {
+	// "0" or "help me" reaches a person with no survey running too, and
+	// after one has ended.
+	if h.personAsked(in, turn.Finished, p) {
+		return nil
+	}
+	if helpPhrase(in.body) {
+		p.reply(h.helpText())
+		return nil
+	}
+	if finished := turn.Finished; finished != "" {
 		// Only for the survey they finished: a text to another survey's
 		// number starts that survey.
-		if other, _, ok := h.Catalog.ByNumber(in.to); !ok || other.ID == *finished {
-			p.reply(h.finishedText(*finished))
+		if other, _, ok := h.Catalog.ByNumber(in.to); !ok || other.ID == finished {
+			p.reply(h.finishedText(finished))
 			return nil
 		}
 	}
 	if sv, version, ok := h.Catalog.ByNumber(in.to); ok {
 		return h.begin(ctx, in, sv, version, p)
 	}
-	if lapsed := turn.Values[2]; lapsed != nil {
-		if sv, _, ok := h.Catalog.Current(*lapsed); ok && len(sv.Keywords) > 0 {
+	if lapsed := turn.Lapsed; lapsed != "" {
+		if sv, _, ok := h.Catalog.Current(lapsed); ok && len(sv.Keywords) > 0 {
 			p.reply(fmt.Sprintf("Sorry, it has been a while and we lost our place. Text %s to start again.", strings.ToUpper(sv.Keywords[0])))
 			return nil
 		}
@@ -243,7 +222,7 @@ func (h *Handler) begin(ctx context.Context, in inbound, sv *survey.Survey, vers
 	p.record(store.Event{Conversation: &store.ConversationStarted{ID: sess.Conversation, Person: in.person,
 		SurveyID: sv.ID, Version: version, Channel: "sms", Language: ss.Lang}})
 	p.reply(reply.Text())
-	p.forget(h.Redis, h.finishedKey(in.hash))
+	p.update.ForgetFinished()
 	return h.keep(in, sess, reply.Done, p)
 }
 
@@ -289,71 +268,72 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 	if err != nil {
 		return fmt.Errorf("loading survey %s version %d: %w", sess.Survey.SurveyID, sess.Survey.Version, err)
 	}
-	prev := sess.Survey
 	text := in.body
 	media := strings.TrimSpace(in.body) == "" && len(in.media) > 0
 	if media {
 		// Only reached at a words question: the addresses are the answer.
 		text = strings.Join(in.media, " ")
 	}
-	reply, next := survey.Step(sv, prev, survey.Input{Text: text})
+	reply, next := survey.Step(sv, sess.Survey, survey.Input{Text: text})
 	sess.Survey = next
-	conv := sess.Conversation
-	if a := reply.Answer; a != nil {
-		if media && a.Raw == text && !a.Skipped && !a.NoAnswer {
-			a.Via = "media"
-		}
-		p.record(store.Event{Answer: &store.AnswerGiven{ConversationID: conv, QuestionID: a.QuestionID,
-			Value: a.Value, Raw: a.Raw, Via: a.Via, NoAnswer: a.NoAnswer, Skipped: a.Skipped, Themes: a.Themes,
-			DedupeKey: in.sid + ":answer"}})
+	events := reply.Events
+	if media {
+		events = asMedia(events, text)
 	}
-	if prev.Stage == survey.StageConsent && next.Stage != survey.StageConsent && !reply.ConsentRefused {
-		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Consent: in.body}})
-	}
-	if next.Lang != prev.Lang && next.Lang != "" {
-		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Language: next.Lang}})
-	}
-	if reply.Handoff {
-		p.record(store.Event{Callback: &store.CallbackBooked{DedupeKey: in.sid + ":callback", Person: in.person,
-			ConversationID: conv, Channel: "sms", Reason: "Asked by text to talk to a person."}})
-	}
-	switch {
-	case reply.ConsentRefused:
-		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "refused"}})
-	case reply.Done:
-		p.record(store.Event{End: &store.ConversationEnded{ID: conv, Status: "completed"}})
+	conv := store.Conversation{ID: sess.Conversation, Person: in.person, Channel: string(survey.SMS)}
+	p.record(conv.Events(in.sid, text, events)...)
+	if e, ok := survey.Find[survey.Ended](events); ok && e.How == survey.Completed {
 		// Remember for a while that they finished, so a "thanks!" is
 		// thanked rather than invited to start over.
-		p.write(store.Write{Key: h.finishedKey(in.hash), Value: sess.Survey.SurveyID, TTL: h.SessionTTL})
+		p.update.Finished(sess.Survey.SurveyID)
 	}
 	p.reply(reply.Text())
 	return h.keep(in, sess, reply.Done, p)
 }
 
-// save stores a session straight away (for invitations sent outside a
-// webhook), or forgets it when the conversation is over.
-func (h *Handler) save(ctx context.Context, in inbound, sess session, done bool) error {
-	var p plan
-	if err := h.keep(in, sess, done, &p); err != nil {
-		return err
+// asMedia marks an answer made of picture or voice-note addresses as such.
+func asMedia(events []survey.Event, text string) []survey.Event {
+	out := make([]survey.Event, len(events))
+	for i, ev := range events {
+		if a, ok := ev.(survey.Answered); ok && a.Raw == text && !a.Skipped && !a.NoAnswer {
+			a.Via = "media"
+			ev = a
+		}
+		out[i] = ev
 	}
-	return h.Redis.Apply(ctx, p.writes...)
+	return out
+}
+
+// personAsked books a call back when a member with no survey running (or
+// one that has ended: finished holds its id) asks for a person, and tells
+// them so. It reports whether they asked.
+func (h *Handler) personAsked(in inbound, finished string, p *plan) bool {
+	var sv *survey.Survey
+	sess := survey.Session{Channel: survey.SMS, Stage: survey.StageDone}
+	if finished != "" {
+		if cur, _, ok := h.Catalog.Current(finished); ok {
+			sv, sess.SurveyID, sess.Lang = cur, cur.ID, cur.Language
+		}
+	}
+	reply, _ := survey.Step(sv, sess, survey.Input{Text: in.body})
+	if !reply.Handoff() {
+		return false
+	}
+	// No conversation to join: one call back per text that asks.
+	conv := store.Conversation{Person: in.person, Channel: string(survey.SMS)}
+	p.record(conv.Events(in.sid, in.body, reply.Events)...)
+	p.reply(reply.Text())
+	return true
 }
 
 // keep plans to store the session for the next text, or to forget it when
 // the conversation is over.
 func (h *Handler) keep(in inbound, sess session, done bool, p *plan) error {
 	if done {
-		p.forget(h.Redis, h.sessionKey(in.hash), h.lapsedKey(in.hash))
+		p.update.End()
 		return nil
 	}
-	b, err := json.Marshal(sess)
-	if err != nil {
-		return err
-	}
-	p.write(store.Write{Key: h.sessionKey(in.hash), Value: b, TTL: h.SessionTTL},
-		store.Write{Key: h.lapsedKey(in.hash), Value: sess.Survey.SurveyID, TTL: seenTTL})
-	return nil
+	return p.update.Keep(sess)
 }
 
 // stop records an opt-out and ends any conversation; confirm ("" for
@@ -363,8 +343,9 @@ func (h *Handler) stop(in inbound, sess session, found bool, p *plan, confirm st
 	if found {
 		p.record(store.Event{End: &store.ConversationEnded{ID: sess.Conversation, Status: "partial"}})
 	}
-	p.write(store.Write{Key: OptOutKey(h.Redis, in.hash), Value: 1})
-	p.forget(h.Redis, h.sessionKey(in.hash), h.lapsedKey(in.hash), h.finishedKey(in.hash))
+	p.update.OptOut()
+	p.update.End()
+	p.update.ForgetFinished()
 	if confirm != "" {
 		p.reply(confirm)
 	}
@@ -373,7 +354,7 @@ func (h *Handler) stop(in inbound, sess session, found bool, p *plan, confirm st
 // start records an opt-in after STOP.
 func (h *Handler) start(in inbound, p *plan) {
 	p.record(store.Event{OptOut: &store.OptOut{Person: in.person, Out: false}})
-	p.forget(h.Redis, OptOutKey(h.Redis, in.hash))
+	p.update.OptIn()
 	if h.ConfirmStop {
 		p.reply(fmt.Sprintf("Welcome back. You can get texts from %s again. %s", h.Org.Name, h.whatToText()))
 	}

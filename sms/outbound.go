@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,9 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
@@ -91,8 +88,9 @@ type SenderDeps struct {
 // Sender sends invitations and reminders through durable jobs.
 type Sender struct {
 	SenderDeps
-	cfg    SenderConfig
-	client *river.Client[pgx.Tx]
+	cfg      SenderConfig
+	queue    *store.Queue
+	sessions *store.SMSSessions
 
 	// accountBad is closed the first time Twilio refuses our account;
 	// accountErr is that refusal.
@@ -141,7 +139,8 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 	if cfg.Org.Name == "" {
 		cfg.Org.Name = "Have Your Say"
 	}
-	s := &Sender{SenderDeps: d, cfg: cfg, accountBad: make(chan struct{})}
+	s := &Sender{SenderDeps: d, cfg: cfg, accountBad: make(chan struct{}),
+		sessions: store.NewSMSSessions(d.Redis, cfg.SessionTTL)}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &sendWorker{s: s})
 	river.AddWorker(workers, &reminderScanWorker{s: s})
@@ -160,11 +159,11 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 			func() (river.JobArgs, *river.InsertOpts) { return reminderScanArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
 	}
-	client, err := river.NewClient(riverpgxv5.New(d.DB.Pool), rc)
+	q, err := store.NewQueue(d.DB, rc)
 	if err != nil {
-		return nil, fmt.Errorf("setting up the job queue: %w", err)
+		return nil, err
 	}
-	s.client = client
+	s.queue = q
 	return s, nil
 }
 
@@ -189,10 +188,10 @@ func (a atLeast) WithGroup(name string) slog.Handler {
 
 // Start begins sending queued texts (and, with reminders on, looking for
 // people to remind) until Stop or until ctx ends.
-func (s *Sender) Start(ctx context.Context) error { return s.client.Start(ctx) }
+func (s *Sender) Start(ctx context.Context) error { return s.queue.Start(ctx) }
 
 // Stop stops taking new texts and waits for those in flight (or for ctx).
-func (s *Sender) Stop(ctx context.Context) error { return s.client.Stop(ctx) }
+func (s *Sender) Stop(ctx context.Context) error { return s.queue.Stop(ctx) }
 
 // Config returns the configuration with defaults filled in.
 func (s *Sender) Config() SenderConfig { return s.cfg }
@@ -214,21 +213,7 @@ func (s *Sender) AccountError() *SendError { return s.accountErr.Load() }
 // row's Reason says what to fix and ErrorCode is Twilio's code. They are
 // tried again later, and at once when the same list is sent again.
 func (s *Sender) Held(ctx context.Context, batch string) ([]store.Outbound, error) {
-	rows, err := s.DB.Pool.Query(ctx, `SELECT id, line, phone_masked, reason, coalesce(error_code, 0), not_before
-		FROM outbound WHERE batch_id = $1 AND status = 'pending' AND error_code = ANY($2)
-		ORDER BY line, id`, batch, holdCodes())
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Outbound, error) {
-		o := store.Outbound{BatchID: batch, Status: store.OutPending}
-		var notBefore *time.Time
-		err := r.Scan(&o.ID, &o.Line, &o.PhoneMasked, &o.Reason, &o.ErrorCode, &notBefore)
-		if notBefore != nil {
-			o.NotBefore = *notBefore // also waiting for quiet hours to end
-		}
-		return o, err
-	})
+	return s.DB.HeldOutbound(ctx, batch, holdCodes())
 }
 
 func (s *Sender) noteAccountProblem(se *SendError, batch string) {
@@ -324,70 +309,16 @@ func (s *Sender) Invite(ctx context.Context, inv Invitation) (InviteResult, erro
 	}
 	b := store.OutboundBatch{ID: res.Batch, Kind: "invite", SurveyID: sv.ID, SurveyVersion: version,
 		Sender: res.Sender, AnyTime: inv.AnyTime, NotBefore: res.NotBefore}
-	err := pgx.BeginFunc(ctx, s.DB.Pool, func(tx pgx.Tx) error {
-		resumed, err := s.resume(ctx, tx, res.Batch)
-		if err != nil {
-			return err
-		}
-		n, err := s.queue(ctx, tx, b, people)
-		res.Added, res.Resumed = n, resumed
-		return err
-	})
+	// Texts an earlier run of this list left pending go now; then the new
+	// people are added.
+	resumed, err := s.queue.ResumeOutbound(ctx, res.Batch, s.sendJob)
+	if err != nil {
+		return res, err
+	}
+	res.Resumed = resumed
+	res.Added, err = s.queue.QueueOutbound(ctx, b, people, s.sendJob)
 	res.Already = len(people) - res.Added
 	return res, err
-}
-
-// resume makes the texts of a batch that an earlier run left pending go
-// now: their jobs may be waiting out a long back-off (after Twilio refused
-// our account), and a job River gave up on is made again. Texts waiting for
-// quiet hours to end keep waiting. It returns how many texts are pending.
-func (s *Sender) resume(ctx context.Context, tx pgx.Tx, batch string) (int, error) {
-	rows, err := tx.Query(ctx, `SELECT o.id, coalesce(o.not_before > now(), false), j.id, coalesce(j.state::text, '')
-		FROM outbound o
-		LEFT JOIN river_job j ON j.kind = $2 AND (j.args->>'id')::bigint = o.id
-			AND j.state NOT IN ('completed', 'cancelled', 'discarded')
-		WHERE o.batch_id = $1 AND o.status = 'pending'
-		ORDER BY o.id`, batch, sendArgs{}.Kind())
-	if err != nil {
-		return 0, err
-	}
-	type pending struct {
-		row   int64
-		later bool
-		job   *int64
-		state string
-	}
-	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending, error) {
-		var p pending
-		err := r.Scan(&p.row, &p.later, &p.job, &p.state)
-		return p, err
-	})
-	if err != nil {
-		return 0, err
-	}
-	seen := map[int64]bool{}
-	var lost []river.InsertManyParams
-	for _, p := range ps {
-		if seen[p.row] {
-			continue
-		}
-		seen[p.row] = true
-		switch {
-		case p.job == nil:
-			lost = append(lost, river.InsertManyParams{Args: sendArgs{ID: p.row},
-				InsertOpts: &river.InsertOpts{MaxAttempts: s.cfg.MaxAttempts}})
-		case !p.later && (p.state == "scheduled" || p.state == "retryable"):
-			if _, err := s.client.JobRetryTx(ctx, tx, *p.job); err != nil {
-				return 0, err
-			}
-		}
-	}
-	if len(lost) > 0 {
-		if _, err := s.client.InsertManyTx(ctx, tx, lost); err != nil {
-			return 0, err
-		}
-	}
-	return len(seen), nil
 }
 
 func e164(n string) bool {
@@ -402,30 +333,10 @@ func e164(n string) bool {
 	return true
 }
 
-// queue adds the rows and their jobs in one transaction: a row exists if
-// and only if its job does.
-func (s *Sender) queue(ctx context.Context, tx pgx.Tx, b store.OutboundBatch, people []store.NewOutbound) (int, error) {
-	const chunk = 1000
-	added := 0
-	for start := 0; start < len(people); start += chunk {
-		ids, err := store.InsertOutbound(ctx, tx, b, people[start:min(start+chunk, len(people))])
-		if err != nil {
-			return added, err
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		params := make([]river.InsertManyParams, len(ids))
-		for i, id := range ids {
-			params[i] = river.InsertManyParams{Args: sendArgs{ID: id},
-				InsertOpts: &river.InsertOpts{ScheduledAt: b.NotBefore, MaxAttempts: s.cfg.MaxAttempts}}
-		}
-		if _, err := s.client.InsertManyTx(ctx, tx, params); err != nil {
-			return added, err
-		}
-		added += len(ids)
-	}
-	return added, nil
+// sendJob is the job that sends outbound row id.
+func (s *Sender) sendJob(id int64, notBefore time.Time) river.InsertManyParams {
+	return river.InsertManyParams{Args: sendArgs{ID: id},
+		InsertOpts: &river.InsertOpts{ScheduledAt: notBefore, MaxAttempts: s.cfg.MaxAttempts}}
 }
 
 // Progress counts a batch's texts by status.
@@ -451,11 +362,6 @@ func (s *Sender) senderFor(sv *survey.Survey, override string) string {
 func (s *Sender) person(number string) store.Person {
 	return store.Person{Hash: s.Phones.Hash(number), Enc: s.Phones.Encrypt(number), Masked: store.Mask(number)}
 }
-
-// handler gives access to the SMS handler's session keys, so an invited
-// member's reply continues the conversation exactly as if they had texted
-// the keyword.
-func (s *Sender) handler() *Handler { return &Handler{Redis: s.Redis, SessionTTL: s.cfg.SessionTTL} }
 
 // ---- the send job ----
 
@@ -606,9 +512,9 @@ func (s *Sender) note(status string) {
 // optedOut checks both places a STOP is kept: Redis (set at once by the
 // webhook) and Postgres.
 func (s *Sender) optedOut(ctx context.Context, j *sendJob) (bool, error) {
-	n, err := s.Redis.Client.Exists(ctx, OptOutKey(s.Redis, j.hash)).Result()
-	if err != nil || n > 0 {
-		return n > 0, err
+	out, err := s.sessions.OptedOut(ctx, j.hash)
+	if err != nil || out {
+		return out, err
 	}
 	return s.DB.OptedOut(ctx, j.o.PhoneHash)
 }
@@ -616,8 +522,7 @@ func (s *Sender) optedOut(ctx context.Context, j *sendJob) (bool, error) {
 // prepareReminder builds a reminder's text from the member's live session.
 // done means the row was finished without sending.
 func (s *Sender) prepareReminder(ctx context.Context, j *sendJob) (done bool, err error) {
-	var cur session
-	found, err := s.Redis.GetJSON(ctx, s.handler().sessionKey(j.hash), &cur)
+	cur, _, found, err := s.sessions.Get(ctx, j.hash)
 	if err != nil {
 		return false, err
 	}
@@ -637,7 +542,7 @@ func (s *Sender) prepareReminder(ctx context.Context, j *sendJob) (done bool, er
 // waitTurn keeps to the sender's rate across all servers.
 func (s *Sender) waitTurn(ctx context.Context, sender string) error {
 	interval := time.Duration(float64(time.Second) / s.cfg.Rate)
-	wait, err := s.Redis.ReserveSlot(ctx, s.Redis.Key("sms", "rate", sender), interval)
+	wait, err := s.Redis.ReserveSlot(ctx, sender, interval)
 	if err != nil {
 		return err
 	}
@@ -664,14 +569,12 @@ func (s *Sender) claim(ctx context.Context, j *sendJob) (bool, error) {
 	if j.sess == nil {
 		return s.DB.ClaimOutbound(ctx, j.o.ID, nil, s.Now())
 	}
-	h := s.handler()
-	unlock, err := s.Redis.Lock(ctx, s.Redis.Key("sms", "lock", j.hash), 10*time.Second, 3*time.Second)
+	unlock, err := s.sessions.Lock(ctx, j.hash)
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	var cur session
-	found, err := s.Redis.GetJSON(ctx, h.sessionKey(j.hash), &cur)
+	cur, idle, found, err := s.sessions.Get(ctx, j.hash)
 	if err != nil {
 		return false, err
 	}
@@ -679,11 +582,7 @@ func (s *Sender) claim(ctx context.Context, j *sendJob) (bool, error) {
 		if cur.Survey.SurveyID == j.o.SurveyID {
 			return false, s.finish(ctx, j.o.ID, store.OutSkipped, "They were already answering this survey.", 0, true)
 		}
-		ttl, err := s.Redis.Client.PTTL(ctx, h.sessionKey(j.hash)).Result()
-		if err != nil {
-			return false, err
-		}
-		if idle := s.cfg.SessionTTL - ttl; idle < busyFor {
+		if idle < busyFor {
 			// In the middle of another survey: do not interrupt.
 			return false, river.JobSnooze(busyFor - idle)
 		}
@@ -697,7 +596,7 @@ func (s *Sender) claim(ctx context.Context, j *sendJob) (bool, error) {
 	if err != nil || !claimed {
 		return false, err
 	}
-	if err := s.saveSession(ctx, j.hash, *j.sess); err != nil {
+	if err := s.sessions.Save(ctx, j.hash, *j.sess); err != nil {
 		dctx, cancel := detach(ctx)
 		defer cancel()
 		return false, errors.Join(err, s.DB.OutboundRetry(dctx, j.o.ID, "Redis did not answer.", 0))
@@ -736,7 +635,7 @@ func (s *Sender) deliver(ctx context.Context, j *sendJob, last bool) error {
 	switch se.Outcome {
 	case OptedOut:
 		// They texted STOP to Twilio: remember it in both places.
-		if err := s.Redis.Client.Set(ctx, OptOutKey(s.Redis, j.hash), 1, 0).Err(); err != nil {
+		if err := s.sessions.SetOptedOut(ctx, j.hash, true); err != nil {
 			s.Log.Error("recording an opt-out in Redis", "err", err)
 		}
 		if err := s.DB.RecordOptOut(ctx, j.person, s.Now()); err != nil {
@@ -781,35 +680,18 @@ func (s *Sender) deliver(ctx context.Context, j *sendJob, last bool) error {
 	}
 }
 
-// saveSession stores the session as the SMS handler does, so the member's
-// reply continues it.
-func (s *Sender) saveSession(ctx context.Context, hash string, sess session) error {
-	b, err := json.Marshal(sess)
-	if err != nil {
-		return err
-	}
-	h := s.handler()
-	pipe := s.Redis.Client.TxPipeline()
-	pipe.Set(ctx, h.sessionKey(hash), b, s.cfg.SessionTTL)
-	pipe.Set(ctx, h.lapsedKey(hash), sess.Survey.SurveyID, seenTTL)
-	_, err = pipe.Exec(ctx)
-	return err
-}
-
 // forgetSession removes the session the job saved (when it is still the
 // one in Redis), so the number is not left mid-survey.
 func (s *Sender) forgetSession(ctx context.Context, j *sendJob, do bool) {
 	if !do {
 		return
 	}
-	h := s.handler()
 	want := j.o.ConversationID
 	if j.sess != nil {
 		want = j.sess.Conversation
 	}
-	var cur session
-	if found, err := s.Redis.GetJSON(ctx, h.sessionKey(j.hash), &cur); err == nil && found && cur.Conversation == want {
-		s.Redis.Client.Del(ctx, h.sessionKey(j.hash), h.lapsedKey(j.hash))
+	if err := s.sessions.Forget(ctx, j.hash, want); err != nil {
+		s.Log.Error("forgetting the session of a text that did not go", "outbound", j.o.ID, "err", err)
 	}
 }
 
@@ -858,11 +740,8 @@ func (s *Sender) RemindNow(ctx context.Context) (int, error) {
 		}
 		b := store.OutboundBatch{ID: "reminder:" + c.ConversationID, Kind: "reminder", SurveyID: c.SurveyID,
 			SurveyVersion: c.SurveyVersion, Sender: sender, NotBefore: notBefore}
-		err := pgx.BeginFunc(ctx, s.DB.Pool, func(tx pgx.Tx) error {
-			n, err := s.queue(ctx, tx, b, []store.NewOutbound{{Person: c.Person, ConversationID: c.ConversationID}})
-			queued += n
-			return err
-		})
+		n, err := s.queue.QueueOutbound(ctx, b, []store.NewOutbound{{Person: c.Person, ConversationID: c.ConversationID}}, s.sendJob)
+		queued += n
 		if err != nil {
 			return queued, err
 		}

@@ -62,17 +62,20 @@ func (c *obClock) Set(t time.Time) {
 // outFixture is real Postgres and Redis, the real SMS webhooks over HTTP,
 // and the Twilio emulator's REST API, which the senders text through.
 type outFixture struct {
-	db      *store.DB
-	redis   *store.Redis
-	phones  *store.Phones
-	catalog *store.Catalog
-	journal *store.Journal
-	sim     *phonesim.Emulator
-	srv     *httptest.Server
-	texter  *sms.Texter
-	apiURL  string // the emulator's REST API
-	clock   *obClock
-	log     *slog.Logger
+	db     *store.DB
+	redis  *store.Redis
+	phones *store.Phones
+	// sessions is the members' live text state, as the webhooks and the
+	// senders keep it.
+	sessions *store.SMSSessions
+	catalog  *store.Catalog
+	journal  *store.Journal
+	sim      *phonesim.Emulator
+	srv      *httptest.Server
+	texter   *sms.Texter
+	apiURL   string // the emulator's REST API
+	clock    *obClock
+	log      *slog.Logger
 }
 
 func newOutFixture(t *testing.T) *outFixture {
@@ -104,6 +107,7 @@ func newOutFixture(t *testing.T) *outFixture {
 		f.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	f.journal = store.NewJournal(f.db, f.redis, f.log)
+	f.sessions = store.NewSMSSessions(f.redis, 72*time.Hour)
 	h := &sms.Handler{Catalog: f.catalog, Journal: f.journal, Redis: f.redis, Phones: f.phones,
 		Org: sms.Org{Name: "Oakfield"}, SessionTTL: 72 * time.Hour, Log: f.log}
 	router := mux.NewRouter()
@@ -176,15 +180,20 @@ func people(numbers ...string) []sms.Recipient {
 	return out
 }
 
-// eventually polls cond for up to 30 s: generous, for a loaded machine.
+// eventually polls cond every 20 ms for up to 30 s: generous, for a
+// loaded machine.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("timed out waiting until %s", what)
+		case <-poll.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -391,7 +400,7 @@ func TestQuietHours(t *testing.T) {
 	var wait time.Duration
 	eventually(t, "the job is put off", func() bool {
 		return f.db.Pool.QueryRow(ctx, `SELECT extract(epoch FROM scheduled_at - now())::bigint * 1000000000
-			FROM river_job WHERE state = 'scheduled' AND (args->>'id')::bigint = (SELECT id FROM outbound WHERE batch_id = 'late')`).Scan(&wait) == nil
+			FROM river_job WHERE state = 'scheduled' AND id = (SELECT job_id FROM outbound WHERE batch_id = 'late')`).Scan(&wait) == nil
 	})
 	if want := 11 * time.Hour; wait < want-5*time.Minute || wait > want+time.Minute {
 		t.Fatalf("the job comes back in %v, want about %v", wait, want)
@@ -422,8 +431,8 @@ func TestTwilioOptOutIsRecorded(t *testing.T) {
 		t.Fatalf("%d attempts; 21610 must not be retried", n)
 	}
 	hash := f.phones.HashString(member)
-	if n, err := f.redis.Client.Exists(ctx, sms.OptOutKey(f.redis, hash)).Result(); err != nil || n != 1 {
-		t.Fatalf("opt-out not in Redis: %v %v", n, err)
+	if out, err := f.sessions.OptedOut(ctx, hash); err != nil || !out {
+		t.Fatalf("opt-out not in Redis: %v %v", out, err)
 	}
 	if n := f.count(t, `SELECT count(*) FROM participants WHERE phone_hash = $1 AND opted_out_at IS NOT NULL`, f.phones.Hash(member)); n != 1 {
 		t.Fatal("opt-out not in Postgres")
@@ -431,8 +440,8 @@ func TestTwilioOptOutIsRecorded(t *testing.T) {
 	if n := f.count(t, `SELECT count(*) FROM conversations`); n != 0 {
 		t.Fatalf("%d conversations left for a text that never went", n)
 	}
-	if n, _ := f.redis.Client.Exists(ctx, f.redis.Key("sms", "session", hash)).Result(); n != 0 {
-		t.Fatal("a session was left for a text that never went")
+	if _, _, found, err := f.sessions.Get(ctx, hash); err != nil || found {
+		t.Fatalf("a session was left for a text that never went (%v)", err)
 	}
 
 	// A later invitation does not even try.
@@ -468,7 +477,7 @@ func TestStopThenInvitationSendsNothing(t *testing.T) {
 	if err := f.journal.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.redis.Client.Del(ctx, sms.OptOutKey(f.redis, f.phones.HashString(member))).Err(); err != nil {
+	if err := f.sessions.SetOptedOut(ctx, f.phones.HashString(member), false); err != nil {
 		t.Fatal(err)
 	}
 	res2 := invite(t, s, sms.Invitation{People: people(member), Batch: "again"})
@@ -760,7 +769,11 @@ func TestWrongAuthTokenKeepsTextsQueued(t *testing.T) {
 		t.Fatalf("AccountError() = %v", se)
 	}
 	// More tries than MaxAttempts: the texts are never given up on.
-	time.Sleep(300 * time.Millisecond)
+	eventually(t, "each text was tried more than MaxAttempts times", func() bool {
+		var n int
+		err := f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbound WHERE batch_id = $1 AND attempts > 2`, res.Batch).Scan(&n)
+		return err == nil && n == len(list)
+	})
 	stop(t, wrong)
 	if p, err := wrong.Progress(ctx, res.Batch); err != nil || p.Pending+p.Waiting != len(list) || p.Failed != 0 {
 		t.Fatalf("progress %+v, %v; want all %d still queued, none failed", p, err, len(list))
@@ -1151,10 +1164,12 @@ func TestFromRefusalOfAnotherListDoesNotStopThisOne(t *testing.T) {
 	invite(t, queuer, sms.Invitation{People: people("+447700900411")})
 	run(t, worker)
 	eventually(t, "Twilio refused the sending number", func() bool { return len(f.sim.Refused()) == 1 })
+	// Stopping waits for the refused text's job to finish: by then any
+	// alarm has been raised.
+	stop(t, worker)
 	select {
 	case <-worker.AccountProblem():
 		t.Fatalf("a process that did not queue the list was told to stop: %+v", worker.AccountError())
-	case <-time.After(500 * time.Millisecond):
+	default:
 	}
-	stop(t, worker)
 }

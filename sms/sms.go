@@ -19,7 +19,6 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/haveyoursay/haveyoursay/store"
-	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
@@ -52,16 +51,12 @@ type Handler struct {
 	Needs func(ctx context.Context, phoneHash []byte) (survey.Needs, error)
 }
 
-// session is what Redis keeps for one member's text conversation.
-type session struct {
-	Conversation string         `json:"conv"`
-	Survey       survey.Session `json:"s"`
-}
+// session is one member's text conversation, kept by store.SMSSessions.
+type session = store.SMSSession
 
-const (
-	dedupeTTL = 7 * 24 * time.Hour
-	seenTTL   = 90 * 24 * time.Hour // remember a finished or lapsed conversation for "let's start again"
-)
+// sessions is the store of members' text conversations, shared with the
+// Sender's invitations and reminders.
+func (h *Handler) sessions() *store.SMSSessions { return store.NewSMSSessions(h.Redis, h.SessionTTL) }
 
 // Kind sentences for when something on our side fails.
 const (

@@ -37,7 +37,7 @@ func (h *Handler) ServeStatus(w http.ResponseWriter, r *http.Request) {
 	if code == ErrOptedOut {
 		if to := strings.TrimSpace(r.PostForm.Get("To")); to != "" {
 			events = append(events, store.Event{OptOut: &store.OptOut{Person: h.person(to), Out: true}})
-			if err := h.Redis.Client.Set(ctx, OptOutKey(h.Redis, h.Phones.HashString(to)), 1, 0).Err(); err != nil {
+			if err := h.sessions().SetOptedOut(ctx, h.Phones.HashString(to), true); err != nil {
 				h.failed("redis", err)
 			}
 		}

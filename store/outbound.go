@@ -96,11 +96,11 @@ type OutboundBatch struct {
 	NotBefore     time.Time
 }
 
-// InsertOutbound adds people to a batch inside tx and returns the ids of
+// insertOutbound adds people to a batch inside tx and returns the ids of
 // the rows it made. People already in the batch are left alone (so running
 // the same list again texts nobody twice); reminders already made for a
 // conversation likewise.
-func InsertOutbound(ctx context.Context, tx pgx.Tx, b OutboundBatch, people []NewOutbound) ([]int64, error) {
+func insertOutbound(ctx context.Context, tx pgx.Tx, b OutboundBatch, people []NewOutbound) ([]int64, error) {
 	if len(people) == 0 {
 		return nil, nil
 	}
@@ -294,6 +294,27 @@ func (db *DB) OutboundProgress(ctx context.Context, batch string, staleBefore ti
 	return p, err
 }
 
+// HeldOutbound lists a batch's texts kept pending because Twilio refused
+// them with one of codes (reasons of our own setup), by line. NotBefore is
+// set when they also wait for quiet hours to end.
+func (db *DB) HeldOutbound(ctx context.Context, batch string, codes []int) ([]Outbound, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, line, phone_masked, reason, coalesce(error_code, 0), not_before
+		FROM outbound WHERE batch_id = $1 AND status = 'pending' AND error_code = ANY($2)
+		ORDER BY line, id`, batch, codes)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Outbound, error) {
+		o := Outbound{BatchID: batch, Status: OutPending}
+		var notBefore *time.Time
+		err := r.Scan(&o.ID, &o.Line, &o.PhoneMasked, &o.Reason, &o.ErrorCode, &notBefore)
+		if notBefore != nil {
+			o.NotBefore = *notBefore
+		}
+		return o, err
+	})
+}
+
 // OutboundProblems lists a batch's texts that were not sent, by line.
 func (db *DB) OutboundProblems(ctx context.Context, batch string) ([]Outbound, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT `+outboundColumns+` FROM outbound
@@ -359,14 +380,14 @@ if slot < now then slot = now end
 redis.call("SET", KEYS[1], tostring(slot + interval), "PX", math.floor((slot + interval - now) / 1000) + 1000)
 return slot - now`)
 
-// ReserveSlot reserves the next send time on key for a sender allowed one
-// message every interval, across all servers, and returns how long to wait
-// before sending.
-func (r *Redis) ReserveSlot(ctx context.Context, key string, interval time.Duration) (time.Duration, error) {
+// ReserveSlot reserves the next send time for sender (a number or a
+// Messaging Service SID) allowed one message every interval, across all
+// servers, and returns how long to wait before sending.
+func (r *Redis) ReserveSlot(ctx context.Context, sender string, interval time.Duration) (time.Duration, error) {
 	if interval <= 0 {
 		return 0, nil
 	}
-	us, err := reserveScript.Run(ctx, r.Client, []string{key}, time.Now().UnixMicro(), interval.Microseconds()).Int64()
+	us, err := reserveScript.Run(ctx, r.Client, []string{r.Key("sms", "rate", sender)}, time.Now().UnixMicro(), interval.Microseconds()).Int64()
 	if err != nil {
 		return 0, err
 	}

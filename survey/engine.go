@@ -75,23 +75,35 @@ type Recording struct {
 // "menu:<id>", "confirm", "retry", "simpler", "ambiguous", "offer",
 // "menu:offer", "help", "back-to-question", "skipped", "must-answer",
 // "moving-on", "back", "first-question", "not-heard", "supporter",
-// "thanks", "bye", "finished".
+// "thanks", "bye", "finished", "simpler:consent", "no-consent", "again".
 type Prompt struct {
 	Key  string `json:"key"`
 	Text string `json:"text"`
 }
 
-// Reply is what to say or send back. It is channel-neutral.
+// Reply is what to say or send back, and what happened. It is
+// channel-neutral.
 type Reply struct {
-	Prompts        []Prompt // in order: SMS joins them, voice says or plays each
-	Expect         Expect   // what input comes next (zero when Done)
-	Answer         *Answer  // the answer recorded by this step, if any
-	Handoff        bool     // the member asked for a person, or accepted the offer of one
-	ConsentRefused bool     // consent not given: keep nothing but the refusal
-	Done           bool     // conversation over
-	Slow           bool     // speak slowly
-	Supporter      bool     // a supporter is answering with the member
-	Lang           string   // the language of the prompts
+	Prompts   []Prompt // in order: SMS joins them, voice says or plays each
+	Expect    Expect   // what input comes next (zero when Done)
+	Events    []Event  // what happened at this step, in order, for the channel to keep
+	Done      bool     // conversation over
+	Slow      bool     // speak slowly
+	Supporter bool     // a supporter is answering with the member
+	Lang      string   // the language of the prompts
+}
+
+// Answer returns the answer recorded at this step, if any.
+func (r Reply) Answer() (Answer, bool) {
+	a, ok := Find[Answered](r.Events)
+	return a.Answer, ok
+}
+
+// Handoff reports whether the member asked for a person at this step (or
+// said yes to the offer of one).
+func (r Reply) Handoff() bool {
+	_, ok := Find[PersonAsked](r.Events)
+	return ok
 }
 
 // Expect says what input the next step wants.
@@ -173,7 +185,7 @@ func Step(s *Survey, sess Session, in Input) (Reply, Session) {
 	}
 	if s == nil || len(s.Questions) == 0 {
 		e.sess.Stage = StageDone
-		e.say("finished", DefaultPhrases["finished"])
+		e.stepDone(in)
 		return e.finish()
 	}
 	if !s.hasLanguage(e.sess.Lang) {
@@ -189,7 +201,7 @@ func Step(s *Survey, sess Session, in Input) (Reply, Session) {
 	case StageOffer:
 		e.stepOffer(in)
 	case StageDone:
-		e.say("finished", e.phrase("finished"))
+		e.stepDone(in)
 	default:
 		// a session we do not understand: start again, kindly
 		r, ns := Start(s, sess.Channel, sess.Needs)
@@ -200,6 +212,8 @@ func Step(s *Survey, sess Session, in Input) (Reply, Session) {
 }
 
 func (e *engine) phrase(key string) string { return e.s.phrase(e.sess.Lang, key) }
+
+func (e *engine) emit(ev Event) { e.r.Events = append(e.r.Events, ev) }
 
 func (e *engine) say(key, text string) {
 	if text != "" {
@@ -340,13 +354,14 @@ func (e *engine) stepLanguage(in Input) {
 			e.languageMenu()
 			return
 		case biHelp:
-			e.help()
+			e.help(false)
 			e.languageMenu()
 			return
 		}
 		if v, _, ok, _ := compileMatcher(e.languageQuestion()).match(text); ok {
 			e.sess.Lang = v
 			e.sess.Tries = 0
+			e.emit(LanguageChosen{Lang: v})
 			e.enterConsent()
 			return
 		}
@@ -388,45 +403,115 @@ func (e *engine) consentPrompts() {
 	e.say("menu:consent", e.menu(e.yesNoQuestion("consent")))
 }
 
+// simplerConsent asks for consent in the fewest words.
+func (e *engine) simplerConsent() {
+	e.say("simpler:consent", e.phrase("consent-simpler"))
+	e.say("menu:consent", e.menu(e.yesNoQuestion("consent")))
+}
+
+// stepConsent: only a clear yes gives consent and only a clear no refuses
+// it. Anything else is asked again, then more simply, then a person is
+// offered.
 func (e *engine) stepConsent(in Input) {
 	text, _, silent := input(in)
 	if !silent {
-		switch builtinOf(text) {
-		case biRepeat:
-			e.consentPrompts()
-			return
-		case biHelp:
-			e.help()
-			e.consentPrompts()
-			return
+		b := builtinOf(text)
+		v, _, ok, amb := compileMatcher(e.yesNoQuestion("consent")).match(text)
+		if b == noBuiltin && !ok && !amb {
+			b = looseBuiltinOf(text)
 		}
-		v, _, ok, _ := compileMatcher(e.yesNoQuestion("consent")).match(text)
-		if ok && v == "yes" {
+		switch {
+		case b == biRepeat:
+			if e.sess.Tries >= 2 {
+				e.simplerConsent()
+			} else {
+				e.consentPrompts()
+			}
+			return
+		case b == biHelp:
+			e.help(false)
+			e.consentPrompts()
+			return
+		case ok && v == "yes":
 			e.sess.Tries = 0
+			e.emit(ConsentGiven{Words: text})
 			e.enterFirstQuestion()
 			return
-		}
-		if ok && v == "no" {
-			e.refuse()
+		case ok && v == "no":
+			e.refuse(text)
 			return
 		}
 	}
 	e.sess.Tries++
-	if e.sess.Tries >= 3 {
+	switch e.sess.Tries {
+	case 1:
+		e.say("retry", e.phrase("retry"))
+		e.consentPrompts()
+	case 2:
+		e.say("simpler", e.phrase("simpler"))
+		e.simplerConsent()
+	default:
 		e.offer()
-		return
 	}
-	e.say("retry", e.phrase("retry"))
-	e.consentPrompts()
 }
 
-func (e *engine) refuse() {
-	e.r.ConsentRefused = true
+// refuse ends on a clear no to consent: nothing is kept but the refusal.
+func (e *engine) refuse(words string) {
+	e.emit(ConsentRefused{Words: words})
+	e.forget()
+	e.say("bye", e.phrase("consent-no"))
+	e.emit(Ended{How: Refused})
+}
+
+// noConsent ends a conversation in which consent was never clearly given,
+// at the offer of a person. Nothing is said about answers (there are
+// none); the door is left open.
+func (e *engine) noConsent(personAsked bool) {
+	e.emit(ConsentNotGiven{})
+	e.forget()
+	if !personAsked {
+		e.say("no-consent", e.phrase("no-consent"))
+	}
+	e.startAgain()
+	e.emit(Ended{How: NoConsent})
+}
+
+// startAgain tells the member how to come back.
+func (e *engine) startAgain() {
+	switch {
+	case !e.sms():
+		e.say("again", e.phrase("again-voice"))
+	case len(e.s.Keywords) > 0:
+		e.say("again", fill(e.phrase("again-sms"), "keyword", e.s.Keywords[0]))
+	default:
+		e.say("again", e.phrase("again-sms-number"))
+	}
+}
+
+// forget ends the conversation keeping nothing from it.
+func (e *engine) forget() {
 	e.sess.Stage = StageDone
 	e.sess.Question = ""
+	e.sess.Tries = 0
 	e.sess.Path = nil
 	e.sess.Answers = nil
-	e.say("bye", e.phrase("consent-no"))
+}
+
+// stepDone answers after the end: a person is still there for whoever
+// asks; anything else is told kindly that the survey is finished.
+func (e *engine) stepDone(in Input) {
+	e.sess.Stage = StageDone
+	if text, _, silent := input(in); !silent {
+		b := builtinOf(text)
+		if b == noBuiltin {
+			b = looseBuiltinOf(text)
+		}
+		if b == biHelp {
+			e.help(false)
+			return
+		}
+	}
+	e.say("finished", e.phrase("finished"))
 }
 
 // ---- questions ----
@@ -577,7 +662,7 @@ func (e *engine) stepQuestion(in Input) {
 			e.ask(q, e.sess.Tries >= 2 || e.sess.Needs.EasyRead)
 			return
 		case biHelp:
-			e.help()
+			e.help(false)
 			e.say("back-to-question", e.phrase("back-to-question"))
 			e.ask(q, e.sess.Tries >= 2 || e.sess.Needs.EasyRead)
 			return
@@ -661,7 +746,7 @@ func (e *engine) sayValue(q *Question, value string) string {
 // asks it.
 func (e *engine) advance(q *Question, a *Answer, value string, answered bool) {
 	a.Themes = q.Themes
-	e.r.Answer = a
+	e.emit(Answered{Answer: *a})
 	if n := len(e.sess.Path); n == 0 || e.sess.Path[n-1] != q.ID {
 		e.sess.Path = append(e.sess.Path, q.ID)
 	}
@@ -702,6 +787,7 @@ func (e *engine) end() {
 		thanks = e.phrase("thanks")
 	}
 	e.say("thanks", thanks)
+	e.emit(Ended{How: Completed})
 }
 
 // fail walks the ladder: ask again, then more simply, then offer a person.
@@ -736,8 +822,9 @@ func (e *engine) failWords(q *Question) {
 	e.ask(q, e.sess.Needs.EasyRead)
 }
 
-func (e *engine) help() {
-	e.r.Handoff = true
+// help books a person: offered says it was at the offer of one.
+func (e *engine) help(offered bool) {
+	e.emit(PersonAsked{Stage: e.sess.Stage, QuestionID: e.sess.Question, Offered: offered})
 	e.sess.Handoff = true
 	if e.sms() && !e.sess.Needs.VoiceOnly {
 		e.say("help", e.phrase("help-sms"))
@@ -792,8 +879,8 @@ func (e *engine) stepOffer(in Input) {
 			return
 		}
 	}
-	if q == nil { // the offer was made at consent
-		e.refuse()
+	if q == nil { // the offer was made at consent: no, silence, "maybe later"
+		e.noConsent(false)
 		return
 	}
 	e.say("moving-on", e.phrase("moving-on"))
@@ -801,9 +888,9 @@ func (e *engine) stepOffer(in Input) {
 }
 
 func (e *engine) acceptOffer(q *Question) {
-	e.help()
-	if q == nil {
-		e.refuse()
+	e.help(true)
+	if q == nil { // at consent: a person will be in touch; nothing is kept
+		e.noConsent(true)
 		return
 	}
 	e.advance(q, &Answer{QuestionID: q.ID, NoAnswer: true}, "", false)

@@ -116,8 +116,17 @@ func FuzzStep(f *testing.F) {
 			if ns.Stage == StageQuestion && sv.Question(ns.Question) == nil {
 				t.Fatalf("at unknown question %q", ns.Question)
 			}
-			if r.Answer != nil && r.Answer.Via == "text" && (r.Answer.Value != r.Answer.Raw || (r.Answer.Value != text && r.Answer.Value != digits)) {
-				t.Fatalf("text answer changed: %q -> %q", text, r.Answer.Value)
+			if a, ok := r.Answer(); ok && a.Via == "text" && (a.Value != a.Raw || (a.Value != text && a.Value != digits)) {
+				t.Fatalf("text answer changed: %q -> %q", text, a.Value)
+			}
+			if e, ok := Find[Ended](r.Events); ok && (!r.Done || e.How != Completed && (len(ns.Answers) != 0 || len(ns.Path) != 0)) {
+				t.Fatalf("ended %s: done %v, session %+v", e.How, r.Done, ns)
+			}
+			if r.Handoff() && strings.Contains(r.Text(), DefaultPhrases["consent-no"]) {
+				t.Fatalf("asked for a person, and told their answers are thrown away: %q", r.Text())
+			}
+			if _, ok := Find[ConsentGiven](r.Events); ok && sess.Stage != StageConsent {
+				t.Fatalf("consent given at stage %s", sess.Stage)
 			}
 			b, err := json.Marshal(ns)
 			if err != nil {

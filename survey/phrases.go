@@ -26,6 +26,11 @@ var DefaultPhrases = map[string]string{
 	"back":              "OK, let's go back.",
 	"first-question":    "This is the first question.",
 	"consent-no":        "That is fine. We will not keep your answers. Thank you for your time.",
+	"consent-simpler":   "Is it OK if we keep your answers?",
+	"no-consent":        "That is OK. Thank you for your time.",
+	"again-sms":         "If you want to start again, text {keyword}.",
+	"again-sms-number":  "If you want to start again, just text us.",
+	"again-voice":       "You can call us again any time.",
 	"not-heard":         "Sorry, I did not hear anything. Please try again after the beep.",
 	"supporter":         "If you are helping someone, please give their answers.",
 	"thanks":            "Thank you for your answers.",
@@ -61,6 +66,9 @@ func PhraseNames() []string {
 
 // phrase returns the engine phrase key in lang.
 func (s *Survey) phrase(lang, key string) string {
+	if s == nil {
+		return DefaultPhrases[key]
+	}
 	if t, ok := s.Translations[lang]; ok && lang != s.Language {
 		if v, ok := t.Phrases[key]; ok && v != "" {
 			return v

@@ -88,7 +88,7 @@ func newServer(ctx context.Context, d deps) (http.Handler, func(), error) {
 	calls := &ivr.Handler{
 		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.redis, DB: d.db, Phones: phones, Audio: prompts,
 		Config: ivr.Config{
-			PublicURL: d.cfg.PublicURL, OrgName: d.cfg.OrgName, Language: d.cfg.VoiceLanguage, Voice: d.cfg.Voice,
+			PublicURL: d.cfg.PublicURL, SecretKey: d.cfg.SecretKey, OrgName: d.cfg.OrgName, Language: d.cfg.VoiceLanguage, Voice: d.cfg.Voice,
 			GatherTimeout: d.cfg.GatherTimeout, SessionTTL: d.cfg.VoiceSessionTTL,
 			StaffNumber: d.cfg.StaffNumber, OfficeHours: d.sched.office,
 			AccountSID: d.cfg.TwilioAccountSID, AuthToken: d.cfg.TwilioAuthToken, APIURL: d.cfg.TwilioAPIURL,

@@ -84,9 +84,9 @@ func TestSimTextsASurveyToTheEnd(t *testing.T) {
 func TestSimPhonesASurveyToTheEnd(t *testing.T) {
 	_, flags, db := serveDemo(t)
 	// Consent yes, feel Not good, wait for the beep, record a sentence,
-	// staff 5, days More.
+	// staff 5, days More, and no 0 at the last offer of a person.
 	out, stderr, err := simulate(t, append([]string{"call", "--survey", "day-service"}, flags...),
-		"1", "3", "", "More trips out please", "5", "1")
+		"1", "3", "", "More trips out please", "5", "1", "")
 	if err != nil {
 		t.Fatalf("sim call: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
 	}

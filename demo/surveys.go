@@ -1,0 +1,19 @@
+package demo
+
+import (
+	_ "embed"
+
+	"github.com/haveyoursay/haveyoursay/survey"
+)
+
+// HomeYAML is a second demo survey, "Your home", in English and Welsh:
+// calls and texts to HomeNumber start it. With the day-service survey
+// (survey.DemoYAML) it must be imported before Load.
+//
+//go:embed surveys/your-home.yaml
+var HomeYAML []byte
+
+// Home returns a freshly parsed copy of the "Your home" survey.
+func Home() *survey.Survey {
+	return survey.MustParse("your-home.yaml", HomeYAML)
+}
