@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"

@@ -19,6 +19,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
