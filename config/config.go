@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,14 +12,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // time zones work in a container with no zone files
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nyaruka/phonenumbers"
-	"github.com/redis/go-redis/v9"
+
+	"github.com/haveyoursay/haveyoursay/hours"
+	"github.com/haveyoursay/haveyoursay/store"
 )
 
-// Config is everything the server needs to run.
+// Config is everything the server needs to run, parsed: nothing after
+// config reads a setting's text again.
 type Config struct {
 	DatabaseURL      string
 	RedisURL         string
@@ -35,13 +39,14 @@ type Config struct {
 	OrgName         string
 	OrgPhone        string
 	OrgAbout        string
-	TimeZone        string
-	SMSConfirmStop  bool // send our own STOP confirmation (numbers without Twilio's)
+	TimeZone        string         // HYS_TIME_ZONE as written, e.g. Europe/London
+	Location        *time.Location // the same time zone, loaded
+	SMSConfirmStop  bool           // send our own STOP confirmation (numbers without Twilio's)
 	TranscribeURL   string
 
 	SMSFrom       string        // sender for invitations when a survey has no number of its own
 	SMSRate       float64       // texts a second, across all servers
-	QuietHours    string        // "21:00-08:00" or "off"
+	QuietHours    hours.Quiet   // when no invitation or reminder starts; in Location
 	PhoneRegion   string        // country of numbers written without a country code
 	ReminderAfter time.Duration // 0: no reminders
 
@@ -49,7 +54,7 @@ type Config struct {
 	VoiceLanguage    string        // language when a survey's cannot be used, e.g. en-GB
 	GatherTimeout    time.Duration // how long a call waits for a key or a word
 	StaffNumber      string        // dialled in office hours when a caller presses 0
-	OfficeHours      string        // e.g. "Mon-Fri 09:00-17:00"
+	OfficeHours      hours.Office  // zero: nobody is put through by phone; in Location
 	DeleteRecordings bool          // delete Twilio's copy once ours is stored
 }
 
@@ -62,6 +67,8 @@ func (p Problems) Error() string { return strings.Join(p, "\n") }
 // Defaults returns the optional settings' default values.
 func Defaults() Config {
 	return Config{
+		Location:        london,
+		OfficeHours:     hours.Office{Location: london},
 		ListenAddr:      ":8080",
 		SMSSessionTTL:   72 * time.Hour,
 		VoiceSessionTTL: 30 * time.Minute,
@@ -69,7 +76,7 @@ func Defaults() Config {
 		OrgAbout:        "We ask what you think so we can make things better.",
 		TimeZone:        "Europe/London",
 		SMSRate:         1,
-		QuietHours:      "21:00-08:00",
+		QuietHours:      hours.DefaultQuiet(london),
 		PhoneRegion:     "GB",
 		ReminderAfter:   24 * time.Hour,
 		Voice:           "Polly.Amy",
@@ -130,6 +137,47 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// Dev is what `haveyoursay dev` reads: the optional settings, and the
+// addresses it uses instead of starting its own database, Redis or Twilio
+// emulator when they are set. Empty ones are for dev to fill in.
+type Dev struct {
+	Config
+	DataDir string // HYS_DATA_DIR: where dev keeps its database and secret key; default .hys
+}
+
+// ForDev reads the settings `dev` uses; none is required.
+func ForDev(getenv func(string) string) (Dev, error) {
+	d := Dev{Config: Defaults(), DataDir: ".hys"}
+	var p Problems
+	if v := getenv("HYS_DATA_DIR"); v != "" {
+		d.DataDir = v
+	}
+	if v := getenv("DATABASE_URL"); v != "" {
+		if msg := CheckDatabaseURL(v); msg != "" {
+			p = append(p, msg)
+		}
+		d.DatabaseURL = v
+	}
+	if v := getenv("REDIS_URL"); v != "" {
+		if msg := CheckRedisURL(v); msg != "" {
+			p = append(p, msg)
+		}
+		d.RedisURL = v
+	}
+	if v := strings.TrimRight(getenv("PUBLIC_URL"), "/"); v != "" {
+		if msg := CheckPublicURL(v); msg != "" {
+			p = append(p, msg)
+		}
+		d.PublicURL = v
+	}
+	d.TwilioAPIURL = strings.TrimRight(getenv("TWILIO_API_URL"), "/")
+	optional(&p, getenv, &d.Config)
+	if len(p) > 0 {
+		return d, p
+	}
+	return d, nil
+}
+
 // Optional reads the settings that have defaults; it is used by both serve
 // and dev.
 func Optional(getenv func(string) string, c *Config) error {
@@ -166,11 +214,16 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		}
 	}
 	if v := getenv("HYS_TIME_ZONE"); v != "" {
-		if _, err := time.LoadLocation(v); err != nil {
+		if loc, err := time.LoadLocation(v); err != nil {
 			*p = append(*p, "HYS_TIME_ZONE does not look right: it should be a time zone name like Europe/London.")
+		} else {
+			c.Location = loc
 		}
 		c.TimeZone = v
 	}
+	// Quiet and office hours are times in the organisation's time zone.
+	c.QuietHours.Loc = c.Location
+	c.OfficeHours.Location = c.Location
 	if v := getenv("HYS_ORG_NAME"); v != "" {
 		c.OrgName = v
 	}
@@ -195,15 +248,15 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		c.SMSRate = r
 	}
 	if v := getenv("HYS_QUIET_HOURS"); v != "" {
-		m := quietHours.FindStringSubmatch(v)
+		q, err := hours.ParseQuiet(v, c.Location)
 		switch {
-		case strings.EqualFold(strings.TrimSpace(v), "off") || strings.EqualFold(strings.TrimSpace(v), "none"):
-		case m == nil:
-			*p = append(*p, "HYS_QUIET_HOURS does not look right: it should be a time range like 21:00-08:00, or off.")
-		case minutesOf(m[1]) == minutesOf(m[2]):
+		case errors.Is(err, hours.ErrSameStartAndEnd):
 			*p = append(*p, "HYS_QUIET_HOURS does not look right: it starts and ends at the same moment; it should be a range like 21:00-08:00, or off for no quiet hours.")
+		case err != nil:
+			*p = append(*p, "HYS_QUIET_HOURS does not look right: it should be a time range like 21:00-08:00, or off.")
+		default:
+			c.QuietHours = q
 		}
-		c.QuietHours = v
 	}
 	if v := getenv("HYS_PHONE_REGION"); v != "" {
 		if !twoLetters.MatchString(v) || !phonenumbers.GetSupportedRegions()[strings.ToUpper(v)] {
@@ -246,7 +299,11 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		c.StaffNumber = v
 	}
 	if v := getenv("HYS_OFFICE_HOURS"); v != "" {
-		c.OfficeHours = v
+		if o, err := hours.ParseOffice(v, c.Location); err != nil {
+			*p = append(*p, fmt.Sprintf("HYS_OFFICE_HOURS does not look right: %q should be days and opening hours like Mon-Fri 09:00-17:00.", v))
+		} else {
+			c.OfficeHours = o
+		}
 	}
 	boolean(p, getenv, "HYS_DELETE_RECORDINGS", &c.DeleteRecordings)
 	if v := getenv("TRANSCRIBE_URL"); v != "" {
@@ -255,6 +312,16 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		}
 		c.TranscribeURL = v
 	}
+}
+
+// DatabaseFromEnv reads DATABASE_URL alone, for the commands that need only
+// the database (migrate, survey import and list).
+func DatabaseFromEnv(getenv func(string) string) (string, error) {
+	v := getenv("DATABASE_URL")
+	if msg := CheckDatabaseURL(v); msg != "" {
+		return "", Problems{msg}
+	}
+	return v, nil
 }
 
 // CheckDatabaseURL returns a sentence describing what is wrong with a
@@ -267,7 +334,7 @@ func CheckDatabaseURL(v string) string {
 	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
 		return "DATABASE_URL does not look right: " + want
 	}
-	if _, err := pgxpool.ParseConfig(v); err != nil {
+	if err := store.CheckDatabaseURL(v); err != nil {
 		return "DATABASE_URL does not look right: " + want
 	}
 	return ""
@@ -280,7 +347,7 @@ func CheckRedisURL(v string) string {
 	if v == "" {
 		return "REDIS_URL is not set: " + want
 	}
-	if _, err := redis.ParseURL(v); err != nil {
+	if err := store.CheckRedisURL(v); err != nil {
 		return "REDIS_URL does not look right: " + want
 	}
 	return ""
@@ -301,7 +368,6 @@ func CheckPublicURL(v string) string {
 }
 
 var (
-	quietHours       = regexp.MustCompile(`^\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*-\s*((?:[01]?\d|2[0-3]):[0-5]\d)\s*$`)
 	phoneNumber      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	messagingService = regexp.MustCompile(`^MG[0-9a-zA-Z]{32}$`)
 	twoLetters       = regexp.MustCompile(`^[A-Za-z]{2}$`)
@@ -309,13 +375,15 @@ var (
 	languageTag      = regexp.MustCompile(`^[a-zA-Z]{2,3}-[a-zA-Z0-9]{2,8}$`)
 )
 
-// minutesOf reads "21:00" (already matched) as minutes after midnight.
-func minutesOf(hm string) int {
-	h, m, _ := strings.Cut(hm, ":")
-	hh, _ := strconv.Atoi(h)
-	mm, _ := strconv.Atoi(m)
-	return hh*60 + mm
-}
+// london is the default time zone, loaded once so that two Defaults()
+// compare equal.
+var london = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err) // embedded by time/tzdata
+	}
+	return loc
+}()
 
 // boolean reads a yes/no setting: 1, true, yes or on; 0, false, no or off.
 func boolean(p *Problems, getenv func(string) string, name string, dst *bool) {

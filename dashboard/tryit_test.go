@@ -1,28 +1,22 @@
-package dashboard
+package dashboard_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/gorilla/mux"
-
+	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/dashboard"
 	"github.com/haveyoursay/haveyoursay/phonesim"
-	"github.com/haveyoursay/haveyoursay/sms"
-	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 	"github.com/haveyoursay/haveyoursay/survey"
-	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
 const (
@@ -33,102 +27,88 @@ const (
 	testPublic = "https://feedback.example.org"
 )
 
-// voiceScript is a small voice webhook standing in for the ivr package: a
-// menu, a recording, goodbye. It keeps what it was sent.
-type voiceScript struct {
-	mu        sync.Mutex
-	recording []byte // what the recording URL served
-}
+// The Try-it API's JSON, as the page's script reads it.
+type (
+	smsRequest struct {
+		Survey string `json:"survey"`
+		From   string `json:"from"`
+		Body   string `json:"body"`
+	}
+	smsResponse struct {
+		MessageSid string   `json:"messageSid"`
+		Replies    []string `json:"replies"`
+	}
+	callRequest struct {
+		Survey string `json:"survey"`
+		From   string `json:"from"`
+	}
+	heardItem struct {
+		Say  string `json:"say,omitempty"`
+		Play string `json:"play,omitempty"`
+	}
+	callView struct {
+		ID      string      `json:"id"`
+		Waiting string      `json:"waiting"` // gather, record or ended
+		Lang    string      `json:"lang"`
+		Heard   []heardItem `json:"heard"`
+		Gather  *struct {
+			Keys      bool `json:"keys"`
+			NumDigits int  `json:"numDigits"`
+		} `json:"gather"`
+		Record *struct {
+			MaxSeconds int `json:"maxSeconds"`
+		} `json:"record"`
+	}
+)
 
-func (v *voiceScript) serve(w http.ResponseWriter, r *http.Request) {
-	if err := (webhook.Verifier{AuthToken: testToken, PublicURL: testPublic}).Check(r); err != nil {
-		http.Error(w, err.Error(), http.StatusForbidden)
-		return
+// heard is what the caller heard, as one string.
+func (v callView) heard() string {
+	var b strings.Builder
+	for _, h := range v.Heard {
+		b.WriteString(h.Say + h.Play + "\n")
 	}
-	w.Header().Set("Content-Type", "text/xml")
-	switch {
-	case r.URL.Path == "/twilio/voice/status":
-		w.WriteHeader(http.StatusNoContent)
-	case r.PostForm.Get("RecordingUrl") != "":
-		// Fetch the recording as the app does, with Twilio's credentials.
-		req, _ := http.NewRequest("GET", r.PostForm.Get("RecordingUrl"), nil)
-		req.SetBasicAuth(testSID, testToken)
-		if res, err := http.DefaultClient.Do(req); err == nil {
-			b, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			v.mu.Lock()
-			v.recording = b
-			v.mu.Unlock()
-		}
-		io.WriteString(w, `<Response><Say>Thank you. Goodbye.</Say><Hangup/></Response>`)
-	case r.PostForm.Get("Digits") == "1":
-		io.WriteString(w, `<Response><Say>Tell us after the beep.</Say><Record action="/twilio/voice" maxLength="60"/></Response>`)
-	default:
-		io.WriteString(w, `<Response><Say>Hello. For Yes, press 1.</Say><Play>`+testPublic+`/audio/hi.wav</Play>`+
-			`<Gather numDigits="1" action="/twilio/voice"/><Say>We did not hear you.</Say><Hangup/></Response>`)
-	}
+	return b.String()
 }
 
 type tryServer struct {
-	url   string
-	tryit *TryIt
-	voice *voiceScript
+	url string
 }
 
-// newTryServer runs the real SMS webhook (Postgres, Redis, the demo
-// survey), a scripted voice webhook and the Try-it routes, wired as
-// cmd/haveyoursay wires them.
-func newTryServer(t *testing.T, opts ...func(*TryItConfig)) *tryServer {
+// newTryServer runs the whole dev server, built by server.New as `dev`
+// builds it (the real SMS and voice webhooks, Postgres, Redis, the demo
+// survey), so the Try-it phone is tested against the routes members reach.
+func newTryServer(t *testing.T, opts ...func(*dashboard.TryItConfig)) *tryServer {
 	ctx := context.Background()
 	db := storetest.DB(t)
-	rdb := storetest.Redis(t)
 	s := survey.Demo()
 	if _, _, err := db.SaveSurvey(ctx, s.ID, s.Title, string(survey.DemoYAML), "day-service.yaml"); err != nil {
 		t.Fatal(err)
 	}
-	catalog := store.NewCatalog(db)
-	if err := catalog.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
-	phones, err := store.NewPhones("a-test-secret-that-is-long-enough-for-hys")
+	emu := phonesim.New(phonesim.Config{AccountSID: testSID, AuthToken: testToken, WebhookBase: testPublic})
+	t.Cleanup(func() { emu.Close() })
+	apiURL, err := emu.StartAPIServer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
-	texts := &sms.Handler{Verifier: webhook.Verifier{AuthToken: testToken, PublicURL: testPublic},
-		Catalog: catalog, Journal: store.NewJournal(db, rdb, log), Redis: rdb, Phones: phones,
-		SessionTTL: time.Hour, Log: log}
-	ts := &tryServer{voice: &voiceScript{}}
-	cfg := TryItConfig{AccountSID: testSID, AuthToken: testToken, WebhookBase: testPublic,
-		Catalog: catalog, Surveys: db.ListSurveys, Log: log}
-	for _, o := range opts {
-		o(&cfg)
+	cfg := config.Defaults()
+	cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.PublicURL = testSID, testToken, testPublic
+	cfg.SecretKey = "a-test-secret-that-is-long-enough-for-hys"
+	cfg.TwilioAPIURL = apiURL
+	deps := server.Deps{Config: cfg, DB: db, Redis: storetest.Redis(t), Dev: true}
+	if len(opts) > 0 {
+		deps.TryIt = func(c *dashboard.TryItConfig) {
+			for _, o := range opts {
+				o(c)
+			}
+		}
 	}
-	ts.tryit = NewTryIt(cfg)
-	t.Cleanup(func() { ts.tryit.Close() })
-
-	r := mux.NewRouter()
-	r.HandleFunc("/twilio/sms", texts.ServeInbound).Methods(http.MethodPost)
-	r.HandleFunc("/twilio/voice", ts.voice.serve).Methods(http.MethodPost)
-	r.HandleFunc("/twilio/voice/status", ts.voice.serve).Methods(http.MethodPost)
-	r.HandleFunc("/audio/hi.wav", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "audio/wav")
-		w.Write(phonesim.WAV(1))
-	})
-	r.HandleFunc("/try", ts.tryit.ServePage).Methods(http.MethodGet)
-	r.HandleFunc("/try/api/sms", ts.tryit.ServeSMS).Methods(http.MethodPost)
-	r.HandleFunc("/try/api/call", ts.tryit.ServeCallStart).Methods(http.MethodPost)
-	r.HandleFunc("/try/api/call/{id}", ts.tryit.ServeCall).Methods(http.MethodGet)
-	r.HandleFunc("/try/api/call/{id}/press", ts.tryit.ServeCallPress).Methods(http.MethodPost)
-	r.HandleFunc("/try/api/call/{id}/speak", ts.tryit.ServeCallSpeak).Methods(http.MethodPost)
-	r.HandleFunc("/try/api/call/{id}/silence", ts.tryit.ServeCallSilence).Methods(http.MethodPost)
-	r.HandleFunc("/try/api/call/{id}/record", ts.tryit.ServeCallRecord).Methods(http.MethodPost)
-	r.HandleFunc("/try/api/call/{id}/hangup", ts.tryit.ServeCallHangup).Methods(http.MethodPost)
-	r.PathPrefix("/static/").Handler(Static()).Methods(http.MethodGet)
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	ts.url = srv.URL
-	return ts
+	srv, err := server.New(ctx, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	return &tryServer{url: hs.URL}
 }
 
 // do sends a request as the page's own script does (same origin).
@@ -238,18 +218,23 @@ func TestTryItRefusesOtherWebsites(t *testing.T) {
 	}
 }
 
-func TestTryItCallsWithKeypadAndRecording(t *testing.T) {
-	ts := newTryServer(t)
+// startCall rings the demo survey and answers consent with 1: the call
+// waits at the first question.
+func (ts *tryServer) startCall(t *testing.T, from string) callView {
+	t.Helper()
 	var v callView
-	if status := ts.postJSON(t, "/try/api/call", callRequest{Survey: "day-service", From: "+447700900555"}, &v); status != 200 {
+	if status := ts.postJSON(t, "/try/api/call", callRequest{Survey: "day-service", From: from}, &v); status != 200 {
 		t.Fatalf("starting a call: %d", status)
 	}
-	if v.Waiting != "gather" || v.Gather == nil || !v.Gather.Keys || v.Gather.NumDigits != 1 || v.Lang != "en-GB" {
-		t.Fatalf("the call waits for %+v", v)
+	if v.Waiting != "gather" || v.Gather == nil || !v.Gather.Keys || v.Lang != "en-GB" || !strings.Contains(v.heard(), "Have Your Say") {
+		t.Fatalf("the call starts with %+v", v)
 	}
-	if fmt.Sprint(v.Heard) != fmt.Sprint([]heardItem{{Say: "Hello. For Yes, press 1."}, {Play: "/audio/hi.wav"}}) {
-		t.Errorf("heard %+v; want the greeting and a relative audio URL", v.Heard)
-	}
+	return v
+}
+
+func TestTryItCallsWithKeypadAndRecording(t *testing.T) {
+	ts := newTryServer(t)
+	v := ts.startCall(t, "+447700900555")
 	id := v.ID
 
 	if status := ts.postJSON(t, "/try/api/call/"+id+"/press", map[string]string{"digits": "x"}, nil); status != 400 {
@@ -258,21 +243,29 @@ func TestTryItCallsWithKeypadAndRecording(t *testing.T) {
 	if status := ts.postJSON(t, "/try/api/call/"+id+"/record", map[string]string{"text": "too soon"}, nil); status != 409 {
 		t.Errorf("recording while the phone waits for keys = %d, want 409", status)
 	}
-	if status := ts.postJSON(t, "/try/api/call/"+id+"/press", map[string]string{"digits": "1"}, &v); status != 200 {
-		t.Fatalf("pressing 1: %d", status)
+	// Consent, then "Not good": the next question wants their own words
+	// (an optional one: # skips it, waiting a moment starts the recording).
+	for _, key := range []string{"1", "3"} {
+		if status := ts.postJSON(t, "/try/api/call/"+id+"/press", map[string]string{"digits": key}, &v); status != 200 {
+			t.Fatalf("pressing %s: %d", key, status)
+		}
 	}
-	if v.Waiting != "record" || v.Record == nil || v.Record.MaxSeconds != 60 || fmt.Sprint(v.Heard) != fmt.Sprint([]heardItem{{Say: "Tell us after the beep."}}) {
-		t.Fatalf("after pressing 1: %+v", v)
+	if !strings.Contains(v.heard(), "What would make your day service better?") {
+		t.Fatalf("after Not good, the caller heard %q", v.heard())
+	}
+	if status := ts.postJSON(t, "/try/api/call/"+id+"/silence", nil, &v); status != 200 {
+		t.Fatalf("waiting for the beep: %d", status)
+	}
+	if v.Waiting != "record" || v.Record == nil || v.Record.MaxSeconds <= 0 {
+		t.Fatalf("after Not good: %+v", v)
 	}
 
 	// The microphone's recording, as the page sends it: a WAV file and the
 	// words typed with it.
-	voice := phonesim.WAV(2)
-	voice[200] ^= 0x3c
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("audio", "recording.wav")
-	fw.Write(voice)
+	fw.Write(phonesim.WAV(2))
 	mw.WriteField("text", "More trips out please")
 	mw.Close()
 	status, out := ts.do(t, "POST", "/try/api/call/"+id+"/record", mw.FormDataContentType(), &body, "same-origin")
@@ -282,20 +275,14 @@ func TestTryItCallsWithKeypadAndRecording(t *testing.T) {
 	if err := json.Unmarshal(out, &v); err != nil {
 		t.Fatal(err)
 	}
-	if v.Waiting != "ended" || fmt.Sprint(v.Heard) != fmt.Sprint([]heardItem{{Say: "Thank you. Goodbye."}}) {
-		t.Errorf("after recording: %+v", v)
-	}
-	ts.voice.mu.Lock()
-	got := ts.voice.recording
-	ts.voice.mu.Unlock()
-	if !bytes.Equal(got, voice) {
-		t.Errorf("the recording URL served %d bytes, not the %d uploaded", len(got), len(voice))
-	}
-	if status := ts.postJSON(t, "/try/api/call/"+id+"/press", map[string]string{"digits": "1"}, nil); status != 409 {
-		t.Errorf("pressing after the end = %d, want 409", status)
+	if v.Waiting != "gather" || !strings.Contains(v.heard(), "How kind are the staff") {
+		t.Errorf("after recording, the call should go on to the next question: %+v", v)
 	}
 	if status := ts.postJSON(t, "/try/api/call/"+id+"/hangup", nil, nil); status != 200 {
-		t.Errorf("hanging up an ended call = %d", status)
+		t.Errorf("hanging up = %d", status)
+	}
+	if status := ts.postJSON(t, "/try/api/call/"+id+"/press", map[string]string{"digits": "1"}, nil); status != 404 {
+		t.Errorf("pressing after hanging up = %d, want 404", status)
 	}
 	if status, _ := ts.do(t, "GET", "/try/api/call/"+id, "", nil, "same-origin"); status != 404 {
 		t.Errorf("a hung-up call is still kept: %d", status)
@@ -304,30 +291,25 @@ func TestTryItCallsWithKeypadAndRecording(t *testing.T) {
 
 func TestTryItTypedRecordingAndSilence(t *testing.T) {
 	ts := newTryServer(t)
-	var v callView
-	ts.postJSON(t, "/try/api/call", callRequest{Survey: "day-service", From: "+447700900556"}, &v)
+	v := ts.startCall(t, "+447700900556")
 	id := v.ID
-	// Silence at the menu: the call goes on past the gather.
-	if status := ts.postJSON(t, "/try/api/call/"+id+"/silence", nil, &v); status != 200 || v.Waiting != "ended" ||
-		fmt.Sprint(v.Heard) != fmt.Sprint([]heardItem{{Say: "We did not hear you."}}) {
+	// Silence at consent: asked again, never hung up on.
+	if status := ts.postJSON(t, "/try/api/call/"+id+"/silence", nil, &v); status != 200 || v.Waiting != "gather" || len(v.Heard) == 0 {
 		t.Fatalf("silence: %d %+v", status, v)
 	}
-	ts.postJSON(t, "/try/api/call", callRequest{Survey: "day-service", From: "+447700900556"}, &v)
-	id = v.ID
 	ts.postJSON(t, "/try/api/call/"+id+"/press", map[string]string{"digits": "1"}, &v)
-	if status := ts.postJSON(t, "/try/api/call/"+id+"/record", map[string]string{"text": "I like the music group"}, &v); status != 200 || v.Waiting != "ended" {
-		t.Fatalf("typed recording: %d %+v", status, v)
+	ts.postJSON(t, "/try/api/call/"+id+"/press", map[string]string{"digits": "3"}, &v)
+	ts.postJSON(t, "/try/api/call/"+id+"/silence", nil, &v)
+	if v.Waiting != "record" {
+		t.Fatalf("after Not good: %+v", v)
 	}
-	ts.voice.mu.Lock()
-	n := len(ts.voice.recording)
-	ts.voice.mu.Unlock()
-	if n != 44+2*8000*2 { // five words: two seconds of tone
-		t.Errorf("the typed recording served %d bytes, want 2 s of WAV", n)
+	if status := ts.postJSON(t, "/try/api/call/"+id+"/record", map[string]string{"text": "I like the music group"}, &v); status != 200 || v.Waiting != "gather" {
+		t.Fatalf("typed recording: %d %+v", status, v)
 	}
 }
 
 func TestTryItSweepsOldCalls(t *testing.T) {
-	ts := newTryServer(t, func(c *TryItConfig) { c.MaxCalls = 2 })
+	ts := newTryServer(t, func(c *dashboard.TryItConfig) { c.MaxCalls = 2 })
 	var ids []string
 	for range 3 {
 		var v callView

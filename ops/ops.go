@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/haveyoursay/haveyoursay/store"
 )
 
 // Healthz answers GET /healthz: 200 while the process is up.
@@ -31,22 +32,43 @@ type Checks map[string]func(context.Context) error
 // Readyz answers GET /readyz: 200 when every dependency answers, else 503
 // with a JSON body naming the ones that did not.
 func (c Checks) Readyz(w http.ResponseWriter, r *http.Request) {
+	Readiness{Checks: c}.ServeHTTP(w, r)
+}
+
+// Readiness is what GET /readyz reports: the dependencies that must answer,
+// and the surveys that are stored but could not be loaded.
+type Readiness struct {
+	Checks Checks
+	// SurveysNotLoaded, if set, names the surveys whose stored version no
+	// longer loads. The server is still ready (every other survey works),
+	// but an operator watching /readyz sees what to fix.
+	SurveysNotLoaded func() []string
+}
+
+// ServeHTTP answers GET /readyz: 200 when every dependency answers, else
+// 503, with a JSON body naming the dependencies that did not answer and the
+// surveys that could not be loaded.
+func (rd Readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	names := make([]string, 0, len(c))
-	for n := range c {
+	names := make([]string, 0, len(rd.Checks))
+	for n := range rd.Checks {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	status := map[string]string{}
 	failed := []string{}
 	for _, n := range names {
-		if err := c[n](ctx); err != nil {
+		if err := rd.Checks[n](ctx); err != nil {
 			status[n] = "not answering: " + err.Error()
 			failed = append(failed, n)
 		} else {
 			status[n] = "ok"
 		}
+	}
+	notLoaded := []string{}
+	if rd.SurveysNotLoaded != nil {
+		notLoaded = append(notLoaded, rd.SurveysNotLoaded()...)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	code := http.StatusOK
@@ -54,7 +76,8 @@ func (c Checks) Readyz(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusServiceUnavailable
 	}
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]any{"ready": len(failed) == 0, "failing": failed, "checks": status})
+	json.NewEncoder(w).Encode(map[string]any{"ready": len(failed) == 0, "failing": failed, "checks": status,
+		"surveys_not_loaded": notLoaded})
 }
 
 // Metrics holds the Prometheus registry and the request metrics.
@@ -68,8 +91,8 @@ type Metrics struct {
 }
 
 // NewMetrics makes a registry with Go, process and request metrics, and
-// Postgres pool statistics when pool is not nil.
-func NewMetrics(pool *pgxpool.Pool) *Metrics {
+// Postgres pool statistics when pool is not nil (store.DB.PoolStats).
+func NewMetrics(pool func() store.PoolStats) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		Registry: reg,
@@ -146,8 +169,8 @@ func (m *Metrics) Middleware(log *slog.Logger) mux.MiddlewareFunc {
 	}
 }
 
-// poolCollector reports pgxpool statistics.
-type poolCollector struct{ pool *pgxpool.Pool }
+// poolCollector reports the Postgres pool's statistics.
+type poolCollector struct{ pool func() store.PoolStats }
 
 var (
 	poolTotal    = prometheus.NewDesc("hys_pg_pool_connections", "Postgres pool connections by state.", []string{"state"}, nil)
@@ -162,10 +185,10 @@ func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.pool.Stat()
-	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.IdleConns()), "idle")
-	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.AcquiredConns()), "acquired")
-	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.MaxConns()), "max")
-	ch <- prometheus.MustNewConstMetric(poolAcquires, prometheus.CounterValue, float64(s.AcquireCount()))
-	ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
+	s := c.pool()
+	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.Idle), "idle")
+	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.Acquired), "acquired")
+	ch <- prometheus.MustNewConstMetric(poolTotal, prometheus.GaugeValue, float64(s.Max), "max")
+	ch <- prometheus.MustNewConstMetric(poolAcquires, prometheus.CounterValue, float64(s.Acquires))
+	ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.AcquireWait.Seconds())
 }

@@ -40,3 +40,23 @@ func TestReadyzNamesWhatFails(t *testing.T) {
 		t.Fatalf("all answering: code %d, want 200", rec.Code)
 	}
 }
+
+func TestReadyzNamesSurveysThatDoNotLoad(t *testing.T) {
+	rd := ops.Readiness{
+		Checks:           ops.Checks{"postgres": func(context.Context) error { return nil }},
+		SurveysNotLoaded: func() []string { return []string{"outings"} },
+	}
+	rec := httptest.NewRecorder()
+	rd.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	var body struct {
+		Ready            bool
+		SurveysNotLoaded []string `json:"surveys_not_loaded"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	// The other surveys work: still ready, but the broken one is named.
+	if rec.Code != http.StatusOK || !body.Ready || len(body.SurveysNotLoaded) != 1 || body.SurveysNotLoaded[0] != "outings" {
+		t.Fatalf("code %d, body %s", rec.Code, rec.Body.String())
+	}
+}

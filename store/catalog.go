@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -18,19 +18,40 @@ type Catalog struct {
 	db *DB
 
 	mu        sync.RWMutex
+	log       *slog.Logger
+	broken    []BrokenSurvey                    // current versions that do not load, by id
 	current   map[string]int                    // survey id -> current version
 	versions  map[string]map[int]*survey.Survey // id -> version -> survey
 	byKeyword map[string]string                 // upper-case keyword -> survey id
 	byNumber  map[string][]string               // E.164 number -> survey ids, sorted
 }
 
-// NewCatalog makes an empty catalog; call Reload to fill it.
+// BrokenSurvey is a survey whose current stored version no longer loads
+// (say, a newer Have Your Say reads survey files more strictly): nobody can
+// start it until it is fixed and imported again. The other surveys work.
+type BrokenSurvey struct {
+	ID      string
+	Version int
+	Reason  string // the loader's own words, naming the line to fix
+}
+
+// NewCatalog makes an empty catalog; call Reload to fill it. It logs
+// surveys that do not load with slog's default logger (see SetLog).
 func NewCatalog(db *DB) *Catalog {
 	return &Catalog{db: db, current: map[string]int{}, versions: map[string]map[int]*survey.Survey{},
 		byKeyword: map[string]string{}, byNumber: map[string][]string{}}
 }
 
-// Reload reads the current version of every survey.
+// SetLog says where to log surveys that do not load; nil is slog's default.
+func (c *Catalog) SetLog(log *slog.Logger) {
+	c.mu.Lock()
+	c.log = log
+	c.mu.Unlock()
+}
+
+// Reload reads the current version of every survey. A version that no
+// longer loads is skipped, logged once and listed by Broken; the survey's
+// keywords and numbers then start nothing, and every other survey works.
 func (c *Catalog) Reload(ctx context.Context) error {
 	rows, err := c.db.CurrentSurveys(ctx)
 	if err != nil {
@@ -40,10 +61,12 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	byKeyword := map[string]string{}
 	byNumber := map[string][]string{}
 	parsed := map[string]*survey.Survey{}
+	var broken []BrokenSurvey
 	for _, r := range rows {
 		s, err := survey.Parse(r.FileName, []byte(r.Source))
 		if err != nil {
-			return fmt.Errorf("survey %q version %d no longer loads: %w", r.SurveyID, r.Version, err)
+			broken = append(broken, BrokenSurvey{ID: r.SurveyID, Version: r.Version, Reason: err.Error()})
+			continue
 		}
 		parsed[r.SurveyID] = s
 		current[r.SurveyID] = r.Version
@@ -63,6 +86,18 @@ func (c *Catalog) Reload(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	log := c.log
+	if log == nil {
+		log = slog.Default()
+	}
+	for _, b := range broken {
+		// Once per version, not at every reload.
+		if !slices.Contains(c.broken, b) {
+			log.Error("a stored survey no longer loads, so nobody can start it; the other surveys work. Fix its file and import it again",
+				"survey", b.ID, "version", b.Version, "reason", b.Reason)
+		}
+	}
+	c.broken = broken
 	c.current, c.byKeyword, c.byNumber = current, byKeyword, byNumber
 	for id, s := range parsed {
 		if c.versions[id] == nil {
@@ -71,6 +106,25 @@ func (c *Catalog) Reload(ctx context.Context) error {
 		c.versions[id][current[id]] = s
 	}
 	return nil
+}
+
+// Broken lists the surveys whose current version did not load at the last
+// Reload, by id.
+func (c *Catalog) Broken() []BrokenSurvey {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Clone(c.broken)
+}
+
+// BrokenIDs lists the ids of the surveys Broken lists.
+func (c *Catalog) BrokenIDs() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ids := make([]string, 0, len(c.broken))
+	for _, b := range c.broken {
+		ids = append(ids, b.ID)
+	}
+	return ids
 }
 
 // Current returns the current version of a survey.

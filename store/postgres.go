@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -54,6 +55,27 @@ func OpenDB(ctx context.Context, url string) (*DB, error) {
 	return &DB{Pool: pool}, nil
 }
 
+// CheckDatabaseURL reports whether url is a PostgreSQL address this store
+// can connect with; config turns the error into a sentence for people.
+func CheckDatabaseURL(url string) error {
+	_, err := pgxpool.ParseConfig(url)
+	return err
+}
+
+// PoolStats is a snapshot of the Postgres connection pool, for metrics.
+type PoolStats struct {
+	Idle, Acquired, Max int32
+	Acquires            int64         // connections acquired since start
+	AcquireWait         time.Duration // time spent waiting for a connection since start
+}
+
+// PoolStats returns a snapshot of the connection pool.
+func (db *DB) PoolStats() PoolStats {
+	s := db.Pool.Stat()
+	return PoolStats{Idle: s.IdleConns(), Acquired: s.AcquiredConns(), Max: s.MaxConns(),
+		Acquires: s.AcquireCount(), AcquireWait: s.AcquireDuration()}
+}
+
 // Close closes every connection.
 func (db *DB) Close() { db.Pool.Close() }
 
@@ -92,6 +114,10 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]string, error) {
 	}
 	// The job queue (River) keeps its own versioned tables.
 	if err := db.MigrateRiver(ctx); err != nil {
+		return applied, err
+	}
+	// Surveys stored before keywords were kept in a table of their own.
+	if err := db.claimStored(ctx); err != nil {
 		return applied, err
 	}
 	return applied, nil

@@ -30,6 +30,13 @@ func OpenRedis(ctx context.Context, url, prefix string) (*Redis, error) {
 	return &Redis{Client: c, Prefix: prefix}, nil
 }
 
+// CheckRedisURL reports whether url is a Redis address this store can
+// connect with; config turns the error into a sentence for people.
+func CheckRedisURL(url string) error {
+	_, err := redis.ParseURL(url)
+	return err
+}
+
 // Key builds a key in this installation's key space.
 func (r *Redis) Key(parts ...string) string {
 	return r.Prefix + "hys:" + strings.Join(parts, ":")

@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
+	"github.com/haveyoursay/haveyoursay/survey"
 )
 
 const secret = "a-test-secret-that-is-long-enough-123"
@@ -88,6 +92,158 @@ func TestSaveSurveyVersions(t *testing.T) {
 	if _, err := db.Survey(ctx, "nope", 1); err != store.ErrNotFound {
 		t.Fatalf("missing survey: %v", err)
 	}
+}
+
+// demoAs is the demo survey with another id, keywords and numbers.
+func demoAs(id, keywords string, numbers ...string) string {
+	start := "  keywords: [" + keywords + "]"
+	if len(numbers) > 0 {
+		start += "\n  numbers: [\"" + strings.Join(numbers, "\", \"") + "\"]"
+	}
+	return strings.NewReplacer("id: day-service", "id: "+id, "  keywords: [DAYS]", start).Replace(string(survey.DemoYAML))
+}
+
+func TestKeywordsBelongToOneSurvey(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.DB(t)
+	if _, _, err := db.SaveSurvey(ctx, "day-service", "Days", demoAs("day-service", "DAYS, Club"), "a.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	// Another survey with one of those keywords, in any case: nothing is saved.
+	_, _, err := db.SaveSurvey(ctx, "outings", "Outings", demoAs("outings", "OUT, club"), "b.yaml")
+	var claim *store.ClaimError
+	if !errors.As(err, &claim) || claim.Keyword != "CLUB" || claim.Other != "day-service" {
+		t.Fatalf("a keyword another survey has: %v", err)
+	}
+	if want := `the keyword "CLUB" already starts survey "day-service". A keyword can start only one survey: choose another.`; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	if list, _ := db.ListSurveys(ctx); len(list) != 1 {
+		t.Fatalf("the refused survey was saved: %+v", list)
+	}
+	if owner, err := db.KeywordOwner(ctx, "out"); err != store.ErrNotFound {
+		t.Fatalf("the refused survey's other keyword was kept: %q %v", owner, err)
+	}
+	// A new version that lets a keyword go frees it for another survey.
+	if _, _, err := db.SaveSurvey(ctx, "day-service", "Days", demoAs("day-service", "DAYS"), "a.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.SaveSurvey(ctx, "outings", "Outings", demoAs("outings", "OUT, club"), "b.yaml"); err != nil {
+		t.Fatalf("a freed keyword: %v", err)
+	}
+	for k, want := range map[string]string{"days": "day-service", "CLUB": "outings", "Out": "outings"} {
+		if owner, err := db.KeywordOwner(ctx, k); err != nil || owner != want {
+			t.Errorf("keyword %s belongs to %q (%v), want %q", k, owner, err, want)
+		}
+	}
+	// The database itself refuses a second owner, whoever writes.
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO survey_keywords (keyword, survey_id) VALUES ('DAYS', 'outings')`); err == nil {
+		t.Fatal("the database accepted a keyword with two surveys")
+	}
+}
+
+func TestNumbersAreSharedByAtMostNineSurveys(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.DB(t)
+	const shared = "+447700900999"
+	for i := 1; i <= 9; i++ {
+		id := fmt.Sprintf("s%d", i)
+		if _, _, err := db.SaveSurvey(ctx, id, id, demoAs(id, "K"+id, shared), id+".yaml"); err != nil {
+			t.Fatalf("survey %d of 9 on one number: %v", i, err)
+		}
+	}
+	// Saving one of them again keeps its key.
+	if _, _, err := db.SaveSurvey(ctx, "s3", "s3", demoAs("s3", "Ks3", shared, "+447700900998"), "s3.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := db.SaveSurvey(ctx, "s10", "s10", demoAs("s10", "Ks10", shared), "s10.yaml")
+	var claim *store.ClaimError
+	if !errors.As(err, &claim) || claim.Number != shared || !strings.Contains(err.Error(), "already shared by 9 surveys") {
+		t.Fatalf("a tenth survey on one number: %v", err)
+	}
+	// One survey lets the number go: the tenth gets its key.
+	if _, _, err := db.SaveSurvey(ctx, "s5", "s5", demoAs("s5", "Ks5"), "s5.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.SaveSurvey(ctx, "s10", "s10", demoAs("s10", "Ks10", shared), "s10.yaml"); err != nil {
+		t.Fatalf("a freed key: %v", err)
+	}
+	var key int
+	if err := db.Pool.QueryRow(ctx, `SELECT menu_key FROM survey_numbers WHERE number = $1 AND survey_id = 's10'`, shared).Scan(&key); err != nil || key != 5 {
+		t.Fatalf("s10 has key %d (%v), want the freed 5", key, err)
+	}
+}
+
+func TestCatalogSkipsASurveyThatNoLongerLoads(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.DB(t)
+	for id, keyword := range map[string]string{"day-service": "DAYS", "outings": "OUTINGS"} {
+		if _, _, err := db.SaveSurvey(ctx, id, id, demoAs(id, keyword), id+".yaml"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As if a newer loader were stricter: the stored file no longer loads.
+	if _, err := db.Pool.Exec(ctx, `UPDATE survey_versions SET source = replace(source, 'answer: scale', 'answer: stars') WHERE survey_id = 'outings'`); err != nil {
+		t.Fatal(err)
+	}
+	var logged syncBuffer
+	c := store.NewCatalog(db)
+	c.SetLog(slog.New(slog.NewTextHandler(&logged, nil)))
+	if err := c.Reload(ctx); err != nil {
+		t.Fatalf("one broken survey stopped the catalog: %v", err)
+	}
+	if _, _, ok := c.ByKeyword("days"); !ok {
+		t.Error("the survey that loads cannot be started")
+	}
+	if _, _, ok := c.ByKeyword("OUTINGS"); ok {
+		t.Error("the broken survey can be started")
+	}
+	broken := c.Broken()
+	if len(broken) != 1 || broken[0].ID != "outings" || broken[0].Version != 1 || !strings.Contains(broken[0].Reason, "stars") {
+		t.Fatalf("Broken() = %+v", broken)
+	}
+	if ids := c.BrokenIDs(); len(ids) != 1 || ids[0] != "outings" {
+		t.Fatalf("BrokenIDs() = %v", ids)
+	}
+	line := logged.String()
+	if !strings.Contains(line, "survey=outings") || !strings.Contains(line, "no longer loads") || !strings.Contains(line, "stars") {
+		t.Fatalf("the log line does not name the survey and the reason: %q", line)
+	}
+	// Logged once, not at every reload.
+	if err := c.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(logged.String(), "no longer loads") != 1 {
+		t.Errorf("logged again at the next reload:\n%s", logged.String())
+	}
+	// Fixed and imported again: it loads.
+	if _, _, err := db.SaveSurvey(ctx, "outings", "outings", demoAs("outings", "OUTINGS")+"# fixed\n", "outings.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := c.ByKeyword("outings"); !ok || len(c.Broken()) != 0 {
+		t.Errorf("the fixed survey: started %v, broken %+v", ok, c.Broken())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func conversation(p *store.Phones, id string) []store.Event {

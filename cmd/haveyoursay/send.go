@@ -1,18 +1,17 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
 )
@@ -29,18 +28,21 @@ numbers). Numbers without +44 (or another country code) are read as UK numbers
 // durable jobs: once queued they go even if this command stops, sent by the
 // server (or by this command while it waits, with a progress bar).
 func cmdSend(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	// The settings give the flags their defaults; their problems are
+	// reported once the command line itself is right.
+	cfg, cfgErr := config.FromEnv(getenv)
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, sendUsage); fs.PrintDefaults() }
 	surveyID := fs.String("survey", "", "the id of the survey to invite people to")
 	file := fs.String("to", "", "the CSV file of phone numbers (- for standard input)")
-	from := fs.String("from", getenv("TWILIO_SMS_FROM"), "the number (or Messaging Service SID) to send from; default the survey's own number")
+	from := fs.String("from", cfg.SMSFrom, "the number (or Messaging Service SID) to send from; default the survey's own number")
 	batch := fs.String("batch", "", "a name for this list; the same name never texts a number twice (default: made from the survey and the numbers)")
-	rate := fs.Float64("rate", envFloat(getenv, "HYS_SMS_RATE", 1), "texts a second (Twilio allows about 1 a second from one number)")
+	rate := fs.Float64("rate", cfg.SMSRate, "texts a second (Twilio allows about 1 a second from one number)")
 	anyTime := fs.Bool("any-time", false, "send during quiet hours too")
 	noWait := fs.Bool("no-wait", false, "only queue the texts: the server sends them")
 	wait := fs.Duration("wait", 30*time.Minute, "the longest to wait for the texts to go before leaving the rest to the server")
-	region := fs.String("region", cmp.Or(getenv("HYS_PHONE_REGION"), "GB"), "the country of numbers written without a country code")
+	region := fs.String("region", cfg.PhoneRegion, "the country of numbers written without a country code")
 	if err := fs.Parse(args); err != nil {
 		return usageError{}
 	}
@@ -71,14 +73,8 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 		return exitError{code: 1, msg: "There are no phone numbers in " + *file + "."}
 	}
 
-	cfg, err := config.FromEnv(getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitError{code: 1}
-	}
-	sched, err := readSchedules(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	if cfgErr != nil {
+		fmt.Fprintln(stderr, cfgErr)
 		return exitError{code: 1}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
@@ -103,13 +99,12 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	catalog := store.NewCatalog(db)
+	catalog.SetLog(log)
 	if err := catalog.Reload(ctx); err != nil {
 		return err
 	}
-	sender, err := sms.NewSender(sms.SenderDeps{DB: db, Redis: rdb, Phones: phones, Catalog: catalog, Log: log,
-		Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL)},
-		sms.SenderConfig{From: *from, Rate: *rate, Quiet: sched.quiet, SessionTTL: cfg.SMSSessionTTL,
-			Org: sms.Org{Name: cfg.OrgName, Phone: cfg.OrgPhone, About: cfg.OrgAbout}})
+	sender, err := server.NewSender(server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb}, phones, catalog,
+		server.SenderOptions{From: *from, Rate: *rate, NoReminders: true})
 	if err != nil {
 		return err
 	}
@@ -117,7 +112,7 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	summary := sms.Summary{Invite: res, List: list, Loc: sched.loc, File: *file}
+	summary := sms.Summary{Invite: res, List: list, Loc: cfg.Location, File: *file}
 	var account *sms.SendError
 	if !*noWait {
 		if err := sender.Start(ctx); err != nil {
@@ -290,11 +285,4 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func envFloat(getenv func(string) string, name string, def float64) float64 {
-	if v, err := strconv.ParseFloat(getenv(name), 64); err == nil && v > 0 {
-		return v
-	}
-	return def
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,30 +16,14 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/dashboard"
-	"github.com/haveyoursay/haveyoursay/ops"
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/localpg"
 )
 
-// deps is everything the HTTP server is built from.
-type deps struct {
-	cfg     config.Config
-	sched   schedules
-	log     *slog.Logger
-	db      *store.DB
-	redis   *store.Redis
-	metrics *ops.Metrics
-	dev     bool
-}
-
 func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := config.FromEnv(getenv)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitError{code: 1, msg: ""}
-	}
-	sched, err := readSchedules(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitError{code: 1, msg: ""}
@@ -58,13 +42,13 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return err
 	}
 	defer rdb.Close()
-	return serveHTTP(ctx, deps{cfg: cfg, sched: sched, log: log, db: db, redis: rdb, metrics: ops.NewMetrics(db.Pool)}, stdout)
+	return serveHTTP(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb}, stdout)
 }
 
 func cmdMigrate(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	url := getenv("DATABASE_URL")
-	if msg := config.CheckDatabaseURL(url); msg != "" {
-		return errors.New(msg)
+	url, err := config.DatabaseFromEnv(getenv)
+	if err != nil {
+		return err
 	}
 	db, err := store.OpenDB(ctx, url)
 	if err != nil {
@@ -90,25 +74,17 @@ func cmdMigrate(ctx context.Context, getenv func(string) string, stdout, stderr 
 // set), an in-process Redis (unless REDIS_URL is set), the demo survey.
 func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	dataDir := getenv("HYS_DATA_DIR")
-	if dataDir == "" {
-		dataDir = ".hys"
-	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return fmt.Errorf("making the data folder %s: %w", dataDir, err)
-	}
-	cfg := config.Defaults()
-	if err := config.Optional(getenv, &cfg); err != nil {
-		return err
-	}
-	sched, err := readSchedules(cfg)
+	dev, err := config.ForDev(getenv)
 	if err != nil {
 		return err
 	}
-	cfg.DatabaseURL = getenv("DATABASE_URL")
+	cfg := dev.Config
+	if err := os.MkdirAll(dev.DataDir, 0o755); err != nil {
+		return fmt.Errorf("making the data folder %s: %w", dev.DataDir, err)
+	}
 	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(stdout, "Starting a private PostgreSQL (data in "+filepath.Join(dataDir, "pgdata")+") ...")
-		pg, err := localpg.Start(ctx, filepath.Join(dataDir, "pgdata"))
+		fmt.Fprintln(stdout, "Starting a private PostgreSQL (data in "+filepath.Join(dev.DataDir, "pgdata")+") ...")
+		pg, err := localpg.Start(ctx, filepath.Join(dev.DataDir, "pgdata"))
 		if err != nil {
 			return err
 		}
@@ -118,10 +94,7 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 			}
 		}()
 		cfg.DatabaseURL = pg.URL()
-	} else if msg := config.CheckDatabaseURL(cfg.DatabaseURL); msg != "" {
-		return errors.New(msg)
 	}
-	cfg.RedisURL = getenv("REDIS_URL")
 	if cfg.RedisURL == "" {
 		mr, err := miniredis.Run()
 		if err != nil {
@@ -129,21 +102,17 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		}
 		defer mr.Close()
 		cfg.RedisURL = "redis://" + mr.Addr()
-	} else if msg := config.CheckRedisURL(cfg.RedisURL); msg != "" {
-		return errors.New(msg)
 	}
 	cfg.TwilioAccountSID = devAccountSID
 	cfg.TwilioAuthToken = devAuthToken
-	secret, err := devSecret(filepath.Join(dataDir, "secret-key"))
-	if err != nil {
+	if cfg.SecretKey, err = devSecret(filepath.Join(dev.DataDir, "secret-key")); err != nil {
 		return err
 	}
-	cfg.SecretKey = secret
-	if cfg.PublicURL = getenv("PUBLIC_URL"); cfg.PublicURL == "" {
+	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + localAddr(cfg.ListenAddr)
 	}
 	// Texts sent in dev go to the Twilio emulator's REST API, never to Twilio.
-	if cfg.TwilioAPIURL = getenv("TWILIO_API_URL"); cfg.TwilioAPIURL == "" {
+	if cfg.TwilioAPIURL == "" {
 		emu := phonesim.New(phonesim.Config{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, WebhookBase: cfg.PublicURL})
 		defer emu.Close()
 		apiURL, err := emu.StartAPIServer()
@@ -166,8 +135,7 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return err
 	}
 	defer rdb.Close()
-	d := deps{cfg: cfg, sched: sched, log: log, db: db, redis: rdb, metrics: ops.NewMetrics(db.Pool), dev: true}
-	if err := loadDemo(ctx, d, stdout); err != nil {
+	if err := loadDemo(ctx, db, stdout); err != nil {
 		return err
 	}
 	email, password, err := dashboard.EnsureDemoAdmin(ctx, db, rdb)
@@ -176,7 +144,7 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	}
 	fmt.Fprintf(stdout, "The staff dashboard is at %s/ (sign in as %s with the password %s)\n", cfg.PublicURL, email, password)
 	fmt.Fprintf(stdout, "Try a survey by text or by phone at %s/try\n", cfg.PublicURL)
-	return serveHTTP(ctx, d, stdout)
+	return serveHTTP(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Dev: true}, stdout)
 }
 
 // devSecret keeps one random secret per data folder, so numbers encrypted
@@ -192,6 +160,17 @@ func devSecret(path string) (string, error) {
 	return s, nil
 }
 
+// randomToken returns n random letters and digits.
+func randomToken(n int) string {
+	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
 func localAddr(listen string) string {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
@@ -204,24 +183,24 @@ func localAddr(listen string) string {
 }
 
 // serveHTTP listens until ctx ends, then lets in-flight requests finish.
-func serveHTTP(ctx context.Context, d deps, stdout io.Writer) error {
-	ln, err := net.Listen("tcp", d.cfg.ListenAddr)
+func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", d.Config.ListenAddr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s (LISTEN_ADDR): %w", d.cfg.ListenAddr, err)
+		return fmt.Errorf("cannot listen on %s (LISTEN_ADDR): %w", d.Config.ListenAddr, err)
 	}
-	handler, cleanup, err := newServer(ctx, d)
+	s, err := server.New(ctx, d)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	defer cleanup()
+	defer s.Close()
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(d.Log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "Have Your Say is listening on http://%s\n", localAddr(ln.Addr().String()))
 	errc := make(chan error, 1)
@@ -231,7 +210,7 @@ func serveHTTP(ctx context.Context, d deps, stdout io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	d.log.Info("shutting down: finishing requests in progress")
+	d.Log.Info("shutting down: finishing requests in progress")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -93,9 +95,9 @@ func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 }
 
 func openDB(ctx context.Context, getenv func(string) string) (*store.DB, error) {
-	url := getenv("DATABASE_URL")
-	if msg := config.CheckDatabaseURL(url); msg != "" {
-		return nil, errors.New(msg)
+	url, err := config.DatabaseFromEnv(getenv)
+	if err != nil {
+		return nil, err
 	}
 	db, err := store.OpenDB(ctx, url)
 	if err != nil {
@@ -144,59 +146,37 @@ func cmdSurveyImport(ctx context.Context, args []string, getenv func(string) str
 		return err
 	}
 	defer db.Close()
-	// A keyword starts one survey only: refuse a file whose keyword
-	// another survey (stored, or in this import) already has.
-	owner := map[string]string{}
-	importing := map[string]bool{}
-	for _, f := range files {
-		importing[f.s.ID] = true
+	batch := make([]store.SurveyFile, len(files))
+	for i, f := range files {
+		batch[i] = store.SurveyFile{ID: f.s.ID, Title: f.s.Title, Source: string(f.data), FileName: filepath.Base(f.name)}
 	}
-	current, err := db.CurrentSurveys(ctx)
-	if err != nil {
-		return err
-	}
-	for _, r := range current {
-		if importing[r.SurveyID] {
-			continue
-		}
-		if s, err := survey.Parse(r.FileName, []byte(r.Source)); err == nil {
-			for _, k := range s.Keywords {
-				owner[strings.ToUpper(k)] = r.SurveyID
+	// The database keeps a keyword for one survey, and a number for at
+	// most nine: it refuses the whole import if a file asks for more.
+	saved, err := db.SaveSurveys(ctx, batch)
+	var claim *store.ClaimError
+	if errors.As(err, &claim) {
+		for _, f := range files {
+			if f.s.ID == claim.SurveyID {
+				fmt.Fprintf(stderr, "%s: error: %v\n", f.name, claim)
 			}
 		}
-	}
-	for _, f := range files {
-		for _, k := range f.s.Keywords {
-			k = strings.ToUpper(k)
-			if id, ok := owner[k]; ok && id != f.s.ID {
-				fmt.Fprintf(stderr, "%s: error: the keyword %q already starts survey %q. A keyword can start only one survey: choose another.\n", f.name, k, id)
-				bad++
-			}
-			owner[k] = f.s.ID
-		}
-	}
-	if bad > 0 {
 		return exitError{code: 1, msg: "Nothing was imported. Fix the errors above, then import again."}
 	}
-	for _, f := range files {
-		if err := importSurvey(ctx, db, f.s, filepath.Base(f.name), f.data, stdout); err != nil {
-			return err
-		}
+	if err != nil {
+		return fmt.Errorf("saving the surveys: %w", err)
+	}
+	for i, f := range files {
+		reportSaved(stdout, filepath.Base(f.name), f.s.ID, saved[i])
 	}
 	return nil
 }
 
-func importSurvey(ctx context.Context, db *store.DB, s *survey.Survey, name string, data []byte, stdout io.Writer) error {
-	v, changed, err := db.SaveSurvey(ctx, s.ID, s.Title, string(data), name)
-	if err != nil {
-		return fmt.Errorf("saving %s: %w", name, err)
-	}
-	if changed {
-		fmt.Fprintf(stdout, "%s: saved survey %q as version %d.\n", name, s.ID, v)
+func reportSaved(stdout io.Writer, name, id string, s store.SavedSurvey) {
+	if s.Changed {
+		fmt.Fprintf(stdout, "%s: saved survey %q as version %d.\n", name, id, s.Version)
 	} else {
-		fmt.Fprintf(stdout, "%s: survey %q is unchanged (version %d).\n", name, s.ID, v)
+		fmt.Fprintf(stdout, "%s: survey %q is unchanged (version %d).\n", name, id, s.Version)
 	}
-	return nil
 }
 
 func cmdSurveyList(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -213,18 +193,41 @@ func cmdSurveyList(ctx context.Context, getenv func(string) string, stdout io.Wr
 		fmt.Fprintln(stdout, "There are no surveys yet. Add one with: haveyoursay survey import FILE")
 		return nil
 	}
+	// The catalog loads every survey as the server does, and says which
+	// ones it cannot (it logs nothing here: the list says it).
+	catalog := store.NewCatalog(db)
+	catalog.SetLog(slog.New(slog.DiscardHandler))
+	if err := catalog.Reload(ctx); err != nil {
+		return err
+	}
+	broken := catalog.Broken()
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTITLE\tVERSION\tUPDATED\tCONVERSATIONS\tANSWERS")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\n", s.ID, s.Title, s.Version, s.UpdatedAt.Format("2006-01-02 15:04"), s.Conversations, s.Answers)
+		id := s.ID
+		if slices.ContainsFunc(broken, func(b store.BrokenSurvey) bool { return b.ID == s.ID }) {
+			id += " (does not load)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\n", id, s.Title, s.Version, s.UpdatedAt.Format("2006-01-02 15:04"), s.Conversations, s.Answers)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, b := range broken {
+		fmt.Fprintf(stdout, "\nSurvey %q (version %d) does not load, so nobody can start it; the others work.\n  %s\nFix the file, then import it again (haveyoursay survey lint helps).\n", b.ID, b.Version, b.Reason)
+	}
+	return nil
 }
 
 // loadDemo imports the demo survey (a new version only when it changed).
-func loadDemo(ctx context.Context, d deps, stdout io.Writer) error {
+func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer) error {
 	s := survey.Demo()
-	return importSurvey(ctx, d.db, s, "day-service.yaml", survey.DemoYAML, stdout)
+	saved, err := db.SaveSurveys(ctx, []store.SurveyFile{{ID: s.ID, Title: s.Title, Source: string(survey.DemoYAML), FileName: "day-service.yaml"}})
+	if err != nil {
+		return fmt.Errorf("saving the demo survey: %w", err)
+	}
+	reportSaved(stdout, "day-service.yaml", s.ID, saved[0])
+	return nil
 }
 
 // maxSurveyFile is far more than any survey needs (the demo is 2 kB).

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/haveyoursay/haveyoursay/survey"
 )
@@ -98,5 +103,60 @@ func TestSurveyImportAndList(t *testing.T) {
 	os.WriteFile(clash, []byte(strings.NewReplacer("id: day-service", "id: outings", "[DAYS]", "[OUT]").Replace(string(survey.DemoYAML))), 0o644)
 	if _, stderr, err = runOnce(t, []string{"survey", "import", file, clash}, env); err != nil {
 		t.Fatalf("import two surveys: %v %q", err, stderr)
+	}
+}
+
+// A stored survey that no longer loads (say, after an upgrade made the
+// loader stricter) is named by `survey list` and /readyz, and the server
+// starts and serves the others.
+func TestABrokenSurveyDoesNotStopTheServer(t *testing.T) {
+	env := testEnv(t)
+	dir := t.TempDir()
+	days := filepath.Join(dir, "day-service.yaml")
+	os.WriteFile(days, survey.DemoYAML, 0o644)
+	outings := filepath.Join(dir, "outings.yaml")
+	os.WriteFile(outings, []byte(strings.NewReplacer("id: day-service", "id: outings", "[DAYS]", "[OUT]").Replace(string(survey.DemoYAML))), 0o644)
+	if _, stderr, err := runOnce(t, []string{"survey", "import", days, outings}, env); err != nil {
+		t.Fatalf("import: %v %s", err, stderr)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `UPDATE survey_versions SET source = replace(source, 'answer: scale', 'answer: stars') WHERE survey_id = 'outings'`)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out, _, err := runOnce(t, []string{"survey", "list"}, env)
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	for _, want := range []string{"outings (does not load)", `Survey "outings" (version 1) does not load`, `"stars"`, "day-service "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("survey list lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "day-service (does not load)") {
+		t.Errorf("survey list says the good survey does not load:\n%s", out)
+	}
+
+	base, _ := start(t, []string{"serve"}, env)
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var ready struct {
+		Ready            bool
+		SurveysNotLoaded []string `json:"surveys_not_loaded"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&ready); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !ready.Ready || len(ready.SurveysNotLoaded) != 1 || ready.SurveysNotLoaded[0] != "outings" {
+		t.Fatalf("/readyz = %d %+v, want 200 naming outings", resp.StatusCode, ready)
 	}
 }

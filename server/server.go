@@ -1,0 +1,250 @@
+// Package server builds Have Your Say's whole HTTP surface from its
+// dependencies: the one constructor that `serve`, `dev` and every test that
+// needs the real routes call. It reads no environment and keeps no globals:
+// everything comes in through Deps.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/haveyoursay/haveyoursay/audio"
+	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/dashboard"
+	"github.com/haveyoursay/haveyoursay/ivr"
+	"github.com/haveyoursay/haveyoursay/ops"
+	"github.com/haveyoursay/haveyoursay/sms"
+	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/webhook"
+)
+
+// Deps is everything the server is built from.
+type Deps struct {
+	Config config.Config // parsed settings (config.FromEnv, or config.Defaults in tests)
+	Log    *slog.Logger  // nil: logs are discarded
+	DB     *store.DB
+	Redis  *store.Redis
+	// Metrics, when nil, are made afresh with the Postgres pool's statistics.
+	Metrics *ops.Metrics
+	// Dev adds the Try-it phone, which signs webhooks with our own token:
+	// never on a server Twilio reaches.
+	Dev bool
+	// TryIt, if set, adjusts the Try-it phone's settings (tests: MaxCalls).
+	TryIt func(*dashboard.TryItConfig)
+}
+
+// Server is the built server: its handler, and the parts tests and
+// commands may need to reach.
+type Server struct {
+	http.Handler
+	// Catalog is the surveys in memory, reloaded every 30 seconds.
+	Catalog *store.Catalog
+	// Sender sends invitations and reminders (durable jobs).
+	Sender *sms.Sender
+
+	stop func()
+}
+
+// Close stops the background work (journal, sender, reloads, transcripts)
+// after the HTTP server has finished its requests, and writes what is left
+// in the spool.
+func (s *Server) Close() { s.stop() }
+
+// New builds the server and starts its background work; Close stops it.
+func New(ctx context.Context, d Deps) (*Server, error) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Metrics == nil {
+		d.Metrics = ops.NewMetrics(d.DB.PoolStats)
+	}
+	cfg := d.Config
+	phones, err := store.NewPhones(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	catalog := store.NewCatalog(d.DB)
+	catalog.SetLog(d.Log)
+	// A survey that no longer loads is skipped and logged, not fatal.
+	if err := catalog.Reload(ctx); err != nil {
+		return nil, fmt.Errorf("loading surveys: %w", err)
+	}
+
+	// Background work stops in the reverse order it started: cleanups run
+	// last first.
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	var cleanups []func()
+	stop := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	fail := func(err error) (*Server, error) {
+		stop()
+		return nil, err
+	}
+
+	journal := store.NewJournal(d.DB, d.Redis, d.Log)
+	wg.Go(func() { journal.Run(bg) })
+	wg.Go(func() { reloadSurveys(bg, catalog, d.Log) })
+	cleanups = append(cleanups, func() {
+		stopBG()
+		wg.Wait()
+		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := journal.Flush(fctx); err != nil {
+			d.Log.Error("some answers are still in the Redis spool; they will be written at the next start", "err", err)
+		}
+	})
+
+	failed := func(channel string) func(string) {
+		return func(cause string) { d.Metrics.Failures.WithLabelValues(channel, cause).Inc() }
+	}
+	verifier := webhook.Verifier{AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL}
+	org := sms.Org{Name: cfg.OrgName, Phone: cfg.OrgPhone, About: cfg.OrgAbout}
+
+	// Texts: the SMS webhooks, and invitations and reminders sent by
+	// durable jobs.
+	texts := &sms.Handler{
+		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.Redis, Phones: phones, Org: org,
+		SessionTTL: cfg.SMSSessionTTL, ConfirmStop: cfg.SMSConfirmStop, Log: d.Log, Failed: failed("sms"),
+		Needs: d.DB.ParticipantNeeds, // members' communication needs, as staff set them
+	}
+	sender, err := NewSender(d, phones, catalog, SenderOptions{})
+	if err != nil {
+		return fail(err)
+	}
+	if err := sender.Start(bg); err != nil {
+		return fail(fmt.Errorf("starting the text sender: %w", err))
+	}
+	cleanups = append(cleanups, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := sender.Stop(sctx); err != nil {
+			d.Log.Error("stopping the text sender", "err", err)
+		}
+	})
+
+	// Calls: the prompt library and the voice webhooks.
+	prompts := audio.NewLibrary(d.DB, cfg.PublicURL, d.Log)
+	if err := prompts.Load(ctx); err != nil {
+		return fail(fmt.Errorf("loading recorded prompts: %w", err))
+	}
+	wg.Go(func() { prompts.Run(bg, time.Minute) })
+	calls := &ivr.Handler{
+		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.Redis, DB: d.DB, Phones: phones, Audio: prompts,
+		Config: ivr.Config{
+			PublicURL: cfg.PublicURL, SecretKey: cfg.SecretKey, OrgName: cfg.OrgName, Language: cfg.VoiceLanguage, Voice: cfg.Voice,
+			GatherTimeout: cfg.GatherTimeout, SessionTTL: cfg.VoiceSessionTTL,
+			StaffNumber: cfg.StaffNumber, OfficeHours: ivr.OfficeHours(cfg.OfficeHours),
+			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, APIURL: cfg.TwilioAPIURL,
+			DeleteFromTwilio: cfg.DeleteRecordings, TranscribeURL: cfg.TranscribeURL,
+		},
+		Log: d.Log, Failed: failed("voice"),
+	}
+	if cfg.TranscribeURL != "" {
+		wg.Go(func() { retryTranscriptions(bg, calls, d.Log) })
+	}
+	cleanups = append(cleanups, calls.Wait) // transcriptions and downloads in flight
+
+	// The staff dashboard (every route in dashboard.App.Routes).
+	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
+		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
+	if err != nil {
+		return fail(err)
+	}
+
+	var try *dashboard.TryIt
+	if d.Dev {
+		tc := dashboard.TryItConfig{
+			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, WebhookBase: cfg.PublicURL,
+			Catalog: catalog, Surveys: d.DB.ListSurveys, Log: d.Log,
+		}
+		if d.TryIt != nil {
+			d.TryIt(&tc)
+		}
+		try = dashboard.NewTryIt(tc)
+		cleanups = append(cleanups, func() { try.Close() })
+	}
+
+	h := routes(handlers{
+		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, staff: staff, try: try,
+		ready: ops.Readiness{
+			Checks:           ops.Checks{"postgres": d.DB.Ping, "redis": d.Redis.Ping},
+			SurveysNotLoaded: catalog.BrokenIDs,
+		},
+	})
+	var once sync.Once
+	return &Server{Handler: h, Catalog: catalog, Sender: sender, stop: func() { once.Do(stop) }}, nil
+}
+
+// SenderOptions are what one run of `send` changes in the sender.
+type SenderOptions struct {
+	From string  // sending number; "" is TWILIO_SMS_FROM (cfg.SMSFrom)
+	Rate float64 // texts a second; 0 is HYS_SMS_RATE (cfg.SMSRate)
+	// NoReminders: only send invitations (the send command); the server
+	// also reminds people who stopped in the middle.
+	NoReminders bool
+}
+
+// NewSender makes the text sender (invitations and reminders, as durable
+// jobs) from the same settings the server uses; `send` calls it too.
+func NewSender(d Deps, phones *store.Phones, catalog *store.Catalog, o SenderOptions) (*sms.Sender, error) {
+	cfg := d.Config
+	if o.From == "" {
+		o.From = cfg.SMSFrom
+	}
+	if o.Rate == 0 {
+		o.Rate = cfg.SMSRate
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	remindAfter := cfg.ReminderAfter
+	if o.NoReminders {
+		remindAfter = 0
+	}
+	org := sms.Org{Name: cfg.OrgName, Phone: cfg.OrgPhone, About: cfg.OrgAbout}
+	return sms.NewSender(sms.SenderDeps{DB: d.DB, Redis: d.Redis, Phones: phones, Catalog: catalog, Log: d.Log,
+		Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL)},
+		sms.SenderConfig{From: o.From, Rate: o.Rate, Quiet: sms.QuietHours(cfg.QuietHours), ReminderAfter: remindAfter,
+			SessionTTL: cfg.SMSSessionTTL, Org: org})
+}
+
+// retryTranscriptions asks the transcription service again for recordings
+// whose transcript failed or never came.
+func retryTranscriptions(ctx context.Context, calls *ivr.Handler, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := calls.TranscribeMissing(ctx, 20); err != nil && ctx.Err() == nil {
+				log.Error("retrying transcriptions", "err", err)
+			}
+		}
+	}
+}
+
+// reloadSurveys picks up surveys imported by another process.
+func reloadSurveys(ctx context.Context, c *store.Catalog, log *slog.Logger) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.Reload(ctx); err != nil && ctx.Err() == nil {
+				log.Error("reloading surveys", "err", err)
+			}
+		}
+	}
+}
