@@ -143,14 +143,25 @@ func FromEnv(getenv func(string) string) (Config, error) {
 type Dev struct {
 	Config
 	DataDir string // HYS_DATA_DIR: where dev keeps its database and secret key; default .hys
+	// DemoConversations (HYS_DEMO_CONVERSATIONS) is how many demo
+	// conversations dev makes in an empty database; default 300, 0 for none.
+	DemoConversations int
 }
 
 // ForDev reads the settings `dev` uses; none is required.
 func ForDev(getenv func(string) string) (Dev, error) {
-	d := Dev{Config: Defaults(), DataDir: ".hys"}
+	d := Dev{Config: Defaults(), DataDir: ".hys", DemoConversations: 300}
 	var p Problems
 	if v := getenv("HYS_DATA_DIR"); v != "" {
 		d.DataDir = v
+	}
+	if v := strings.TrimSpace(getenv("HYS_DEMO_CONVERSATIONS")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 5000 {
+			p = append(p, fmt.Sprintf("HYS_DEMO_CONVERSATIONS is %q: it should be a whole number from 0 (none) to 5000.", v))
+		} else {
+			d.DemoConversations = n
+		}
 	}
 	if v := getenv("DATABASE_URL"); v != "" {
 		if msg := CheckDatabaseURL(v); msg != "" {

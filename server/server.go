@@ -45,6 +45,10 @@ type Server struct {
 	Catalog *store.Catalog
 	// Sender sends invitations and reminders (durable jobs).
 	Sender *sms.Sender
+	// Journal is where every webhook's events go on their way to Postgres.
+	Journal *store.Journal
+	// Phones hashes and encrypts phone numbers with HYS_SECRET_KEY.
+	Phones *store.Phones
 
 	stop func()
 }
@@ -180,7 +184,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		},
 	})
 	var once sync.Once
-	return &Server{Handler: h, Catalog: catalog, Sender: sender, stop: func() { once.Do(stop) }}, nil
+	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, stop: func() { once.Do(stop) }}, nil
 }
 
 // SenderOptions are what one run of `send` changes in the sender.

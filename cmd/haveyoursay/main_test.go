@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
@@ -260,5 +261,60 @@ func TestServerCommandsExplainThemselves(t *testing.T) {
 		if exitCode(err) != 2 || !strings.Contains(err.Error(), "takes no arguments") || !strings.Contains(stderr, "Usage:") {
 			t.Errorf("%s now: %v %q", cmd, err, stderr)
 		}
+	}
+}
+
+// TestDevLoadsDemoConversations: dev fills an empty database with demo
+// conversations over both channels, spread over weeks, once.
+func TestDevLoadsDemoConversations(t *testing.T) {
+	dbURL := storetest.DatabaseURL(t)
+	env := map[string]string{
+		"DATABASE_URL":           dbURL,
+		"REDIS_URL":              storetest.RedisURL(),
+		"REDIS_PREFIX":           storetest.RedisPrefix(t),
+		"LISTEN_ADDR":            "127.0.0.1:0",
+		"HYS_DATA_DIR":           t.TempDir(),
+		"HYS_DEMO_CONVERSATIONS": "24",
+	}
+	_, stop := start(t, []string{"dev"}, env)
+	db, err := store.OpenDB(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, channels int
+	var oldest time.Time
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		err := db.Pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT channel), coalesce(min(started_at), now())
+			FROM conversations`).Scan(&n, &channels, &oldest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (n >= 24 && time.Since(oldest) > 7*24*time.Hour) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n < 24 || channels != 2 {
+		t.Fatalf("dev made %d demo conversations on %d channels, want 24 on both", n, channels)
+	}
+	if time.Since(oldest) < 7*24*time.Hour {
+		t.Errorf("the oldest demo conversation started %s ago: they should be spread over weeks", time.Since(oldest).Round(time.Hour))
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// A second start with the same database adds none.
+	_, stop = start(t, []string{"dev"}, env)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	var again int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM conversations`).Scan(&again); err != nil {
+		t.Fatal(err)
+	}
+	if again != n {
+		t.Errorf("a second dev start changed the demo conversations from %d to %d", n, again)
 	}
 }

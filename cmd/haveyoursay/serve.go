@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/dashboard"
+	"github.com/haveyoursay/haveyoursay/demo"
 	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store"
@@ -42,7 +44,7 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return err
 	}
 	defer rdb.Close()
-	return serveHTTP(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb}, stdout)
+	return serveHTTP(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb}, stdout, nil)
 }
 
 func cmdMigrate(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -144,7 +146,38 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	}
 	fmt.Fprintf(stdout, "The staff dashboard is at %s/ (sign in as %s with the password %s)\n", cfg.PublicURL, email, password)
 	fmt.Fprintf(stdout, "Try a survey by text or by phone at %s/try\n", cfg.PublicURL)
-	return serveHTTP(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Dev: true}, stdout)
+	d := server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Dev: true}
+	return serveHTTP(ctx, d, stdout, func(ctx context.Context, s *server.Server) {
+		loadDemoConversations(ctx, d, s, dev.DemoConversations, stdout)
+	})
+}
+
+// loadDemoConversations fills an empty database with a few hundred
+// conversations, made by scripted members texting and calling the real
+// webhooks, spread over six weeks, so no dashboard page is empty. A
+// database that already has conversations is left as it is.
+func loadDemoConversations(ctx context.Context, d server.Deps, s *server.Server, n int, stdout io.Writer) {
+	if n == 0 {
+		return
+	}
+	if has, err := d.DB.HasConversations(ctx); err != nil || has {
+		return
+	}
+	fmt.Fprintln(stdout, "Loading demo conversations (members texting and calling the demo surveys) ...")
+	res, err := demo.Load(ctx, demo.Options{Handler: s, PublicURL: d.Config.PublicURL, Conversations: n,
+		AccountSID: d.Config.TwilioAccountSID, AuthToken: d.Config.TwilioAuthToken, Log: d.Log,
+		Settle: s.Journal.Settle,
+		Backdate: func(ctx context.Context, shifts []demo.Shift) error {
+			out := make([]store.Shift, len(shifts))
+			for i, sh := range shifts {
+				out[i] = store.Shift{PhoneHash: s.Phones.Hash(sh.Phone), From: sh.From, To: sh.To, By: sh.By}
+			}
+			return d.DB.Backdate(ctx, out)
+		}})
+	if err != nil {
+		d.Log.Warn("some demo conversations could not be loaded", "err", err)
+	}
+	fmt.Fprintf(stdout, "Loaded %d demo conversations (%d by text, %d by phone).\n", res.Conversations, res.Texts, res.Calls)
 }
 
 // devSecret keeps one random secret per data folder, so numbers encrypted
@@ -183,7 +216,8 @@ func localAddr(listen string) string {
 }
 
 // serveHTTP listens until ctx ends, then lets in-flight requests finish.
-func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer) error {
+// ready, when not nil, runs in the background once the server listens.
+func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer, ready func(context.Context, *server.Server)) error {
 	ln, err := net.Listen("tcp", d.Config.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (LISTEN_ADDR): %w", d.Config.ListenAddr, err)
@@ -205,6 +239,11 @@ func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Have Your Say is listening on http://%s\n", localAddr(ln.Addr().String()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var bg sync.WaitGroup
+	defer bg.Wait() // before s.Close: the demo still talks to the server
+	if ready != nil {
+		bg.Go(func() { ready(ctx, s) })
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/demo"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
 )
@@ -219,14 +220,22 @@ func cmdSurveyList(ctx context.Context, getenv func(string) string, stdout io.Wr
 	return nil
 }
 
-// loadDemo imports the demo survey (a new version only when it changed).
+// loadDemo imports the demo surveys (a new version only when one changed):
+// "Your day service" (text DAYS, or call) and "Your home" (its own number,
+// in English and Welsh).
 func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer) error {
-	s := survey.Demo()
-	saved, err := db.SaveSurveys(ctx, []store.SurveyFile{{ID: s.ID, Title: s.Title, Source: string(survey.DemoYAML), FileName: "day-service.yaml"}})
-	if err != nil {
-		return fmt.Errorf("saving the demo survey: %w", err)
+	day, home := survey.Demo(), demo.Home()
+	files := []store.SurveyFile{
+		{ID: day.ID, Title: day.Title, Source: string(survey.DemoYAML), FileName: "day-service.yaml"},
+		{ID: home.ID, Title: home.Title, Source: string(demo.HomeYAML), FileName: "your-home.yaml"},
 	}
-	reportSaved(stdout, "day-service.yaml", s.ID, saved[0])
+	saved, err := db.SaveSurveys(ctx, files)
+	if err != nil {
+		return fmt.Errorf("saving the demo surveys: %w", err)
+	}
+	for i, f := range files {
+		reportSaved(stdout, f.FileName, f.ID, saved[i])
+	}
 	return nil
 }
 

@@ -109,6 +109,8 @@ func TestTryItInTheBrowser(t *testing.T) {
 		"REDIS_PREFIX": storetest.RedisPrefix(t),
 		"LISTEN_ADDR":  "127.0.0.1:0",
 		"HYS_DATA_DIR": t.TempDir(),
+		// The demo conversations have a test of their own.
+		"HYS_DEMO_CONVERSATIONS": "0",
 	}
 	base, _ := start(t, []string{"dev"}, env)
 	tctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
