@@ -44,7 +44,6 @@ const (
 // testPassword is every test account's password.
 const testPassword = "correct horse battery"
 
-
 // clock is a time the test moves by hand.
 type clock struct {
 	mu sync.Mutex
