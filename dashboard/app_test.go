@@ -35,14 +35,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// The Twilio account the test's emulator signs webhooks for.
+const (
+	twilioSID   = "AC0123456789abcdef0123456789abcdef"
+	twilioToken = "0123456789abcdef0123456789abcdef"
+)
+
 // testPassword is every test account's password.
 const testPassword = "correct horse battery"
-
-// The pretend Twilio account the member's texts are signed with.
-const (
-	testSID   = "AC0123456789abcdef0123456789abcdef"
-	testToken = "0123456789abcdef0123456789abcdef"
-)
 
 // clock is a time the test moves by hand.
 type clock struct {
@@ -113,8 +113,8 @@ func newTestApp(t *testing.T, opts ...func(*Deps)) *testApp {
 	r.HandleFunc("/twilio/sms", texts.ServeInbound).Methods(http.MethodPost)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	texts.Verifier = webhook.Verifier{AuthToken: testToken, PublicURL: srv.URL}
-	emu := phonesim.New(phonesim.Config{AccountSID: testSID, AuthToken: testToken, WebhookBase: srv.URL})
+	texts.Verifier = webhook.Verifier{AuthToken: twilioToken, PublicURL: srv.URL}
+	emu := phonesim.New(phonesim.Config{AccountSID: twilioSID, AuthToken: twilioToken, WebhookBase: srv.URL})
 	t.Cleanup(func() { emu.Close() })
 	return &testApp{App: a, URL: srv.URL, DB: db, Redis: rdb, Phones: phones, Clock: c, Router: r,
 		phone: emu, journal: journal}

@@ -21,8 +21,8 @@ type handlers struct {
 	texts   *sms.Handler
 	calls   *ivr.Handler
 	prompts *audio.Library
-	try     *dashboard.TryIt // nil: not a dev server
 	staff   *dashboard.App
+	try     *dashboard.TryIt // nil: not a dev server
 	ready   ops.Readiness
 }
 
@@ -49,6 +49,9 @@ func routes(h handlers) http.Handler {
 	// Dashboard assets (CSS, JavaScript).
 	r.PathPrefix("/static/").Handler(dashboard.Static()).Methods(http.MethodGet, http.MethodHead)
 
+	// The staff dashboard: sign-in, home, members, users, the review pages.
+	h.staff.Routes(r)
+
 	// The Try-it phone: dev only (it signs webhooks with our own token).
 	if try := h.try; try != nil {
 		r.HandleFunc("/try", try.ServePage).Methods(http.MethodGet)                               // the page
@@ -61,10 +64,6 @@ func routes(h handlers) http.Handler {
 		r.HandleFunc("/try/api/call/{id}/record", try.ServeCallRecord).Methods(http.MethodPost)   // a recorded answer
 		r.HandleFunc("/try/api/call/{id}/hangup", try.ServeCallHangup).Methods(http.MethodPost)   // put the phone down
 	}
-
-	// The staff dashboard: sign-in, what needs attention, conversations,
-	// call-backs, members, users (every page is listed in dashboard.App.Routes).
-	h.staff.Routes(r)
 
 	// Operations.
 	r.HandleFunc("/healthz", ops.Healthz).Methods(http.MethodGet, http.MethodHead) // the process is up

@@ -118,7 +118,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	texts := &sms.Handler{
 		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.Redis, Phones: phones, Org: org,
 		SessionTTL: cfg.SMSSessionTTL, ConfirmStop: cfg.SMSConfirmStop, Log: d.Log, Failed: failed("sms"),
-		Needs: d.DB.ParticipantNeeds,
+		Needs: d.DB.ParticipantNeeds, // members' communication needs, as staff set them
 	}
 	sender, err := NewSender(d, phones, catalog, SenderOptions{})
 	if err != nil {
@@ -157,6 +157,13 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	cleanups = append(cleanups, calls.Wait) // transcriptions and downloads in flight
 
+	// The staff dashboard (every route in dashboard.App.Routes).
+	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
+		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
+	if err != nil {
+		return fail(err)
+	}
+
 	var try *dashboard.TryIt
 	if d.Dev {
 		tc := dashboard.TryItConfig{
@@ -183,13 +190,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		alert := &sms.StaffAlert{DB: d.DB, Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL),
 			From: cfg.SMSFrom, To: cfg.StaffNumber, InHours: office.Contains, Link: cfg.PublicURL + "/callbacks", Log: d.Log}
 		wg.Go(func() { alert.Run(bg) })
-	}
-
-	// The staff dashboard: sign-in, home, members, users, review pages.
-	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
-		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
-	if err != nil {
-		return fail(err)
 	}
 
 	h := routes(handlers{

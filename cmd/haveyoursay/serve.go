@@ -144,7 +144,7 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "The dashboard is at %s/ : sign in as %s with the password %s\n", cfg.PublicURL, email, password)
+	fmt.Fprintf(stdout, "The staff dashboard is at %s/ (sign in as %s with the password %s)\n", cfg.PublicURL, email, password)
 	fmt.Fprintf(stdout, "Try a survey by text or by phone at %s/try\n", cfg.PublicURL)
 	d := server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Dev: true}
 	return serveHTTP(ctx, d, stdout, func(ctx context.Context, s *server.Server) {

@@ -108,7 +108,7 @@ func TestUserCommand(t *testing.T) {
 	}
 }
 
-var demoAdmin = regexp.MustCompile(`sign in as (\S+) with the password (\S+)`)
+var demoAdmin = regexp.MustCompile(`sign in as (\S+) with the password (\w+)`)
 
 // TestDevSignsInADemoAdmin: `haveyoursay dev` prints a sign-in that works,
 // the dashboard is at / and the Try-it phone is still at /try.
