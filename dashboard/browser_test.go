@@ -275,13 +275,18 @@ func TestBrowserSignInAndStaffPages(t *testing.T) {
 		t.Errorf("the member page: %s", c.text())
 	}
 	c.check("member")
-	c.run(chromedp.Click(chromedp.CSS("#need-easy_read")), chromedp.Click(chromedp.CSS("#need-slow_speech")))
+	c.run(chromedp.Click(chromedp.CSS("#need-easy_read")), chromedp.Click(chromedp.CSS("#need-slow_speech")),
+		chromedp.Click(chromedp.CSS("#need-emoji_menus")))
 	c.submit("form[action$='/needs'] button[type=submit]")
 	if !strings.Contains(c.text(), "Their communication needs were saved.") {
 		t.Errorf("after saving needs: %s", c.text())
 	}
-	if m, _ := ta.DB.Member(context.Background(), member); !m.Needs.EasyRead || !m.Needs.SlowSpeech || m.Needs.EmojiMenus {
+	if m, _ := ta.DB.Member(context.Background(), member); !m.Needs.EasyRead || !m.Needs.SlowSpeech || !m.Needs.EmojiMenus {
 		t.Errorf("needs stored: %+v", m.Needs)
+	}
+	// The next text to them follows what was ticked: menus with emoji.
+	if reply := ta.text(t, memberNumber, "DAYS"); !strings.Contains(reply, "👍") {
+		t.Errorf("after ticking emoji menus, the member was texted %q", reply)
 	}
 	c.check("member-needs-saved")
 	c.submit("form[action$='/reveal'] button[type=submit]")
