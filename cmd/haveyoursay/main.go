@@ -62,6 +62,10 @@ Usage:
                                      invite a list of numbers by text
   haveyoursay sim sms|call --survey ID
                                      talk to a running server from this terminal
+  haveyoursay user add --email E --role admin|staff|reviewer|viewer|safeguarding [--name N]
+                                     let someone sign in to the staff dashboard
+  haveyoursay user list|disable|password
+                                     list, switch off, or set a password for dashboard users
   haveyoursay bench                  load-test a running server with simulated members
 
 Run 'haveyoursay help' to see this again. The README lists every setting.
@@ -78,8 +82,11 @@ Run 'haveyoursay migrate' first after an upgrade.
 	"dev": `Usage: haveyoursay dev
 
 Runs everything on this machine with no set-up: a private PostgreSQL (data in
-.hys/, or DATABASE_URL), Redis in memory (or REDIS_URL), the demo survey and a
-pretend phone at http://localhost:8080/try. Nothing reaches a real phone.
+.hys/, or DATABASE_URL), Redis in memory (or REDIS_URL), the demo surveys, the
+staff dashboard at http://localhost:8080/ (it prints a demo admin's sign-in)
+and a pretend phone at http://localhost:8080/try. An empty database gets about
+300 demo conversations (HYS_DEMO_CONVERSATIONS=0 for none). Nothing reaches a
+real phone.
 `,
 	"migrate": `Usage: haveyoursay migrate
 
