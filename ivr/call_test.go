@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/phonesim"
 )
@@ -141,14 +143,14 @@ func TestStarZeroAndHash(t *testing.T) {
 
 func TestZeroDialsStaffInOfficeHours(t *testing.T) {
 	t.Parallel()
-	hours, err := ivr.ParseOfficeHours("Mon-Sun 00:00-23:59", time.UTC)
+	open, err := hours.ParseOffice("Mon-Sun 00:00-23:59", time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, options{config: func(c *ivr.Config) {
-		c.StaffNumber, c.OfficeHours = "+441610000000", hours
-		c.Now = func() time.Time { return time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC) }
-	}})
+	e := newEnv(t, options{
+		config: func(c *config.Config) { c.StaffNumber, c.OfficeHours = "+441610000000", open },
+		now:    func() time.Time { return time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC) },
+	})
 	c := e.call(member)
 	must(t, c.Press("1"))
 	must(t, c.Press("0"))
@@ -164,7 +166,7 @@ func TestZeroDialsStaffInOfficeHours(t *testing.T) {
 
 func TestRecordingTranscribedAfterTheCall(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, options{config: func(c *ivr.Config) { c.DeleteFromTwilio = true }})
+	e := newEnv(t, options{config: func(c *config.Config) { c.DeleteRecordings = true }})
 	c := e.call(member)
 	must(t, c.Press("1"))
 	must(t, c.Press("3"))

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/haveyoursay/haveyoursay/audio"
+	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 	"github.com/haveyoursay/haveyoursay/survey"
@@ -30,8 +32,8 @@ const (
 // demoYAML is the demo survey, started by calls to ourNumber.
 var demoYAML = strings.Replace(string(survey.DemoYAML), "keywords: [DAYS]", "keywords: [DAYS]\n  numbers: [\""+ourNumber+"\"]", 1)
 
-// env is the whole voice side on real Postgres and Redis, behind real
-// HTTP, with phonesim playing Twilio.
+// env is the whole server on real Postgres and Redis, behind real HTTP,
+// with phonesim playing Twilio calls to its voice webhooks.
 type env struct {
 	t       testing.TB
 	ctx     context.Context
@@ -52,12 +54,16 @@ type env struct {
 type options struct {
 	dbURL    string // default: a fresh test database
 	redisURL string // default: the test Redis
-	config   func(*ivr.Config)
-	handler  func(*ivr.Handler)
-	surveys  []string     // YAML; default the demo survey on ourNumber
-	client   *http.Client // phonesim's webhook client
+	// config changes the server's settings (the test's Twilio account,
+	// secret key and public URL are already set).
+	config  func(*config.Config)
+	now     func() time.Time // the calls' clock; default time.Now
+	surveys []string         // YAML; default the demo survey on ourNumber
+	client  *http.Client     // phonesim's webhook client
 }
 
+// newEnv builds the whole server with server.New, as serve does, behind
+// real HTTP, and phonesim to call it.
 func newEnv(t testing.TB, o options) *env {
 	t.Helper()
 	ctx := context.Background()
@@ -82,28 +88,16 @@ func newEnv(t testing.TB, o options) *env {
 			t.Fatal(err)
 		}
 	}
-	catalog := store.NewCatalog(db)
-	if err := catalog.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
-	phones, err := store.NewPhones(secretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("IVR_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	e := &env{t: t, ctx: ctx, db: db, redis: rdb, catalog: catalog, phones: phones, failures: map[string]int{}}
-	e.journal = store.NewJournal(db, rdb, log)
-	jctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); e.journal.Run(jctx) }()
-	t.Cleanup(func() { stop(); wg.Wait() })
+	e := &env{t: t, ctx: ctx, db: db, redis: rdb, failures: map[string]int{}}
 
-	mux := http.NewServeMux()
-	e.srv = httptest.NewServer(mux)
+	// The public URL is the test server's, known only once it listens:
+	// the server is built after, and served through handler.
+	var handler http.Handler = http.NotFoundHandler()
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	e.sim = phonesim.New(phonesim.Config{AccountSID: accountSID, AuthToken: authToken, WebhookBase: e.srv.URL, HTTPClient: o.client})
 	t.Cleanup(func() { e.sim.Close() })
@@ -111,37 +105,34 @@ func newEnv(t testing.TB, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.audio = audio.NewLibrary(db, e.srv.URL, log)
-	if err := e.audio.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cfg := ivr.Config{OrgName: "Oakfield", SecretKey: secretKey, AccountSID: accountSID, AuthToken: authToken, APIURL: apiURL}
+	cfg := config.Defaults()
+	cfg.OrgName, cfg.SecretKey, cfg.PublicURL = "Oakfield", secretKey, e.srv.URL
+	cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL = accountSID, authToken, apiURL
 	if o.config != nil {
 		o.config(&cfg)
 	}
-	e.h = &ivr.Handler{
-		Verifier: webhookVerifier(e.srv.URL),
-		Catalog:  catalog, Journal: e.journal, Redis: rdb, DB: db, Phones: phones, Audio: e.audio,
-		Config: cfg, Log: log,
-		Failed: func(cause string) { e.mu.Lock(); e.failures[cause]++; e.mu.Unlock() },
+	srv, err := server.New(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb,
+		Voice: func(h *ivr.Handler) {
+			if o.now != nil {
+				h.Config.Now = o.now
+			}
+			counted := h.Failed
+			h.Failed = func(cause string) {
+				e.mu.Lock()
+				e.failures[cause]++
+				e.mu.Unlock()
+				counted(cause)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if o.handler != nil {
-		o.handler(e.h)
-	}
-	t.Cleanup(e.h.Wait)
-	routes(mux, e.h, e.audio)
+	handler = srv
+	// The HTTP server closes first, then the server's background work
+	// (transcriptions in flight, the journal) stops.
+	t.Cleanup(func() { e.srv.Close(); srv.Close() })
+	e.journal, e.catalog, e.phones, e.audio, e.h = srv.Journal, srv.Catalog, srv.Phones, srv.Prompts, srv.Calls
 	return e
-}
-
-// routes wires the handlers as cmd/haveyoursay does.
-func routes(mux *http.ServeMux, h *ivr.Handler, lib *audio.Library) {
-	mux.HandleFunc("POST "+ivr.PathIncoming, h.ServeIncoming)
-	mux.HandleFunc("POST "+ivr.PathStep, h.ServeStep)
-	mux.HandleFunc("POST "+ivr.PathRecord, h.ServeRecorded)
-	mux.HandleFunc("POST "+ivr.PathRecording, h.ServeRecordingStatus)
-	mux.HandleFunc("POST "+ivr.PathTranscription, h.ServeTranscription)
-	mux.HandleFunc("POST "+ivr.PathStatus, h.ServeStatus)
-	mux.Handle("GET /audio/{name}", lib)
 }
 
 func (e *env) failureCount(cause string) int {

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
@@ -217,15 +219,14 @@ func checkSealed(t *testing.T, where, st string, secrets []string) {
 func TestNoAnswerOrNumberInAnyURL(t *testing.T) {
 	t.Parallel()
 	log := &twimlLog{}
-	open, err := ivr.ParseOfficeHours("Mon-Fri 09:00-17:00", nil)
+	open, err := hours.ParseOffice("Mon-Fri 09:00-17:00", time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, options{surveys: []string{gardenYAML}, client: &http.Client{Transport: log, Timeout: 15 * time.Second},
-		config: func(c *ivr.Config) {
-			c.StaffNumber, c.OfficeHours = "+447700900999", open
-			c.Now = func() time.Time { return time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) } // a Monday morning
-		}})
+		config: func(c *config.Config) { c.StaffNumber, c.OfficeHours = "+447700900999", open },
+		now:    func() time.Time { return time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) }, // a Monday morning
+	})
 	log.base = e.srv.URL
 	// A recorded prompt, so that our TwiML hands Twilio <Play> URLs too.
 	if _, err := e.audio.Add(e.ctx, "", "en-GB", "voice-notice", phonesim.WAV(2)); err != nil {

@@ -36,6 +36,9 @@ type Deps struct {
 	Dev bool
 	// TryIt, if set, adjusts the Try-it phone's settings (tests: MaxCalls).
 	TryIt func(*dashboard.TryItConfig)
+	// Voice, if set, adjusts the voice webhooks' handler once it is built
+	// (tests: a fixed clock, counting failures); serve leaves it nil.
+	Voice func(*ivr.Handler)
 }
 
 // Server is the built server: its handler, and the parts tests and
@@ -50,6 +53,11 @@ type Server struct {
 	Journal *store.Journal
 	// Phones hashes and encrypts phone numbers with HYS_SECRET_KEY.
 	Phones *store.Phones
+	// Calls is the voice webhooks' handler (tests: sealed call states,
+	// transcriptions in flight).
+	Calls *ivr.Handler
+	// Prompts is the recorded-prompt library the calls play from.
+	Prompts *audio.Library
 
 	stop func()
 }
@@ -152,6 +160,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		},
 		Log: d.Log, Failed: failed("voice"),
 	}
+	if d.Voice != nil {
+		d.Voice(calls)
+	}
 	if cfg.TranscribeURL != "" {
 		wg.Go(func() { retryTranscriptions(bg, calls, d.Log) })
 	}
@@ -200,7 +211,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		},
 	})
 	var once sync.Once
-	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, stop: func() { once.Do(stop) }}, nil
+	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, Calls: calls, Prompts: prompts, stop: func() { once.Do(stop) }}, nil
 }
 
 // SenderOptions are what one run of `send` changes in the sender.

@@ -24,10 +24,9 @@ func BenchmarkInboundSMS(b *testing.B) {
 		rate = v
 	}
 	f := newBenchFixture(b)
+	// The server's own journal writer runs meanwhile, as in production.
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { f.journal.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer cancel()
 
 	// Tokens arrive at the target rate; a worker sends one webhook per token.
 	tokens := make(chan struct{}, 1024)

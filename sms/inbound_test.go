@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,10 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
-
+	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/phonesim"
-	"github.com/haveyoursay/haveyoursay/sms"
+	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 	"github.com/haveyoursay/haveyoursay/survey"
@@ -35,19 +32,21 @@ const (
 	orgPhone = "0161 496 0000"
 )
 
-// fixture is the real SMS handler over real HTTP with real Postgres and
-// Redis, and the Twilio emulator texting it.
+// fixture is the whole server, built by server.New as serve builds it,
+// over real HTTP with real Postgres and Redis, and the Twilio emulator
+// texting its SMS webhooks.
 type fixture struct {
 	srv     *httptest.Server
 	sim     *phonesim.Emulator
 	db      *store.DB
 	redis   *store.Redis
 	journal *store.Journal
-	handler *sms.Handler
+	catalog *store.Catalog
 	phones  *store.Phones
 }
 
-type option func(*sms.Handler)
+// option changes the server's settings.
+type option func(*config.Config)
 
 func newBenchFixture(b *testing.B) *fixture {
 	f := newFixtureWith(b, storetest.DB(b), storetest.Redis(b))
@@ -72,30 +71,60 @@ func newFixtureWith(t testing.TB, db *store.DB, r *store.Redis, opts ...option) 
 	if _, _, err := db.SaveSurvey(ctx, "day-service", "Your day service", string(survey.DemoYAML), "day-service.yaml"); err != nil {
 		t.Fatal(err)
 	}
-	catalog := store.NewCatalog(db)
-	if err := catalog.Reload(ctx); err != nil {
-		t.Fatal(err)
+	f := &fixture{db: db, redis: r}
+	// The public URL is the test server's, known only once it listens:
+	// the server is built after, and served through handler.
+	var handler http.Handler = http.NotFoundHandler()
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	t.Cleanup(f.srv.Close)
+	cfg := config.Defaults()
+	cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.PublicURL, cfg.SecretKey = account, token, f.srv.URL, secret
+	cfg.TwilioAPIURL = "http://127.0.0.1:1" // these tests only answer texts
+	cfg.OrgName, cfg.OrgPhone, cfg.OrgAbout = orgName, orgPhone, "We ask what you think."
+	cfg.SMSSessionTTL = time.Hour
+	for _, o := range opts {
+		o(&cfg)
 	}
-	phones, err := store.NewPhones(secret)
+	srv, err := server.New(ctx, server.Deps{Config: cfg, DB: db, Redis: r})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f := &fixture{db: db, redis: r, phones: phones, journal: store.NewJournal(db, r, log)}
-	f.handler = &sms.Handler{Catalog: catalog, Journal: f.journal, Redis: r, Phones: phones,
-		Org: sms.Org{Name: orgName, Phone: orgPhone, About: "We ask what you think."}, SessionTTL: time.Hour, Log: log}
-	for _, o := range opts {
-		o(f.handler)
-	}
-	router := mux.NewRouter()
-	router.HandleFunc("/twilio/sms", f.handler.ServeInbound).Methods(http.MethodPost)
-	router.HandleFunc("/twilio/sms/status", f.handler.ServeStatus).Methods(http.MethodPost)
-	f.srv = httptest.NewServer(router)
-	t.Cleanup(f.srv.Close)
-	f.handler.Verifier = webhook.Verifier{AuthToken: token, PublicURL: f.srv.URL}
+	handler = srv
+	// The HTTP server closes first, then the server's background work.
+	t.Cleanup(func() { f.srv.Close(); srv.Close() })
+	f.journal, f.catalog, f.phones = srv.Journal, srv.Catalog, srv.Phones
 	f.sim = phonesim.New(phonesim.Config{AccountSID: account, AuthToken: token, WebhookBase: f.srv.URL})
 	t.Cleanup(func() { f.sim.Close() })
 	return f
+}
+
+// untilForgotten waits until Redis has let the member's conversation and
+// finished survey expire (the session time has passed), asking as their
+// next text would, every 20 ms.
+func (f *fixture) untilForgotten(t *testing.T, number string, ttl time.Duration) {
+	t.Helper()
+	sessions := store.NewSMSSessions(f.redis, ttl)
+	hash := f.phones.HashString(number)
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	giveUp := time.After(ttl + 10*time.Second)
+	for {
+		turn, err := sessions.Begin(context.Background(), phonesim.NewSID("SM"), hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, found, err := turn.Session()
+		finished := turn.Finished
+		turn.Release()
+		if err == nil && !found && finished == "" {
+			return
+		}
+		select {
+		case <-poll.C:
+		case <-giveUp:
+			t.Fatalf("the conversation was still remembered after %v (session %v, finished %q, %v)", ttl, found, finished, err)
+		}
+	}
 }
 
 // addWelsh adds the Welsh "clubs" survey (keyword CLUBS, number
@@ -110,7 +139,7 @@ func (f *fixture) addWelsh(t *testing.T) {
 	if _, _, err := f.db.SaveSurvey(ctx, "clubs", "Clubs", string(welsh), "welsh.yaml"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.handler.Catalog.Reload(ctx); err != nil {
+	if err := f.catalog.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -125,10 +154,26 @@ func (f *fixture) text(t *testing.T, from, body string) string {
 	return strings.Join(res.Messages, "\n")
 }
 
+// flush waits until every journalled event is in Postgres. The server's
+// own journal writer runs too: a Flush that finds it holding the spool
+// returns at once, so ask again every 20 ms until nothing is pending.
 func (f *fixture) flush(t *testing.T) {
 	t.Helper()
-	if err := f.journal.Flush(context.Background()); err != nil {
-		t.Fatalf("flushing the journal: %v", err)
+	ctx := context.Background()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	giveUp := time.After(30 * time.Second)
+	for {
+		err := f.journal.Flush(ctx)
+		n, perr := f.journal.Pending(ctx)
+		if err == nil && perr == nil && n == 0 {
+			return
+		}
+		select {
+		case <-poll.C:
+		case <-giveUp:
+			t.Fatalf("the journal did not reach Postgres: %v %v (%d pending)", err, perr, n)
+		}
 	}
 }
 
@@ -330,7 +375,7 @@ func TestStopThenKeywordSendsNothing(t *testing.T) {
 }
 
 func TestStopWordsAndConfirmation(t *testing.T) {
-	f := newFixture(t, func(h *sms.Handler) { h.ConfirmStop = true })
+	f := newFixture(t, func(c *config.Config) { c.SMSConfirmStop = true })
 	for i, w := range []string{"STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout", "stop."} {
 		from := fmt.Sprintf("+4477009002%02d", i)
 		mustContain(t, f.text(t, from, w), "You will not get any more texts from "+orgName)
@@ -367,10 +412,11 @@ func TestUnknownTextListsKeywords(t *testing.T) {
 }
 
 func TestExpiredSession(t *testing.T) {
-	f := newFixture(t, func(h *sms.Handler) { h.SessionTTL = 300 * time.Millisecond })
+	const ttl = 300 * time.Millisecond
+	f := newFixture(t, func(c *config.Config) { c.SMSSessionTTL = ttl })
 	f.text(t, member, "DAYS")
 	f.text(t, member, "yes")
-	time.Sleep(time.Second)
+	f.untilForgotten(t, member, ttl)
 	mustContain(t, f.text(t, member, "1"), "lost our place", "Text DAYS to start again")
 	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
 }
@@ -462,21 +508,15 @@ func TestPostgresDown(t *testing.T) {
 	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
 	mustContain(t, f.text(t, member, "yes"), "How do you feel")
 	mustContain(t, f.text(t, member, "1"), "You said: Good")
+	// Nothing reaches Postgres meanwhile: a flush fails (or finds the
+	// server's own writer at it), and the answers wait in the spool.
 	if err := f.journal.Flush(context.Background()); err == nil {
-		t.Fatal("flush should fail while Postgres is down")
+		if n, err := f.journal.Pending(context.Background()); err != nil || n == 0 {
+			t.Fatalf("the spool was written while Postgres was down? %d pending, %v", n, err)
+		}
 	}
 	proxy.Up()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := f.journal.Flush(context.Background())
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the spool was not written after Postgres returned: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	f.flush(t) // asks again until the spool is written
 	if n := f.count(t, "SELECT count(*) FROM answers WHERE question_id = 'feel' AND value = 'good'"); n != 1 {
 		t.Fatalf("the answer given while Postgres was down: %d rows", n)
 	}
@@ -623,7 +663,7 @@ func TestStopInOtherWords(t *testing.T) {
 	mustContain(t, f.text(t, "+447700900300", "DAYS"), "Is that OK?")
 
 	// Our confirmation goes whatever HYS_SMS_CONFIRM_STOP says.
-	g := newFixture(t, func(h *sms.Handler) { h.ConfirmStop = true })
+	g := newFixture(t, func(c *config.Config) { c.SMSConfirmStop = true })
 	mustContain(t, g.text(t, member, "stop texting me please"), "We will not text you again")
 
 	// A sentence that only mentions stopping is not an opt-out.
@@ -757,7 +797,8 @@ func TestHelpInOtherWords(t *testing.T) {
 
 // A text just after finishing a survey is thanked, not invited to start over.
 func TestTextAfterFinishing(t *testing.T) {
-	f := newFixture(t, func(h *sms.Handler) { h.SessionTTL = 2 * time.Second })
+	const ttl = 2 * time.Second
+	f := newFixture(t, func(c *config.Config) { c.SMSSessionTTL = ttl })
 	finish := func() {
 		t.Helper()
 		for _, body := range []string{"DAYS", "yes", "1", "4"} {
@@ -797,7 +838,7 @@ func TestTextAfterFinishing(t *testing.T) {
 	}
 	// After the session time it is forgotten.
 	finish()
-	time.Sleep(2500 * time.Millisecond)
+	f.untilForgotten(t, member, ttl)
 	mustContain(t, f.text(t, member, "thanks"), "Hello from "+orgName)
 
 	// Having finished one survey does not stop another starting: a text to
