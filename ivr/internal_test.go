@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/twilio/twilio-go/twiml"
 
@@ -83,40 +82,5 @@ func TestRenderKeepsEmptyAttributesAndLowerCaseSSML(t *testing.T) {
 		if !strings.Contains(doc, want) {
 			t.Errorf("%s lacks %s", doc, want)
 		}
-	}
-}
-
-func TestOfficeHours(t *testing.T) {
-	london, _ := time.LoadLocation("Europe/London")
-	o, err := ParseOfficeHours("Mon-Fri 09:00-17:00", london)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		at   time.Time
-		want bool
-	}{
-		{time.Date(2026, 3, 2, 9, 0, 0, 0, london), true},    // Monday
-		{time.Date(2026, 3, 2, 8, 59, 0, 0, london), false},  // too early
-		{time.Date(2026, 3, 6, 16, 59, 0, 0, london), true},  // Friday
-		{time.Date(2026, 3, 6, 17, 0, 0, 0, london), false},  // closed
-		{time.Date(2026, 3, 7, 12, 0, 0, 0, london), false},  // Saturday
-		{time.Date(2026, 7, 1, 8, 30, 0, 0, time.UTC), true}, // 09:30 summer time
-	} {
-		if got := o.Contains(tc.at); got != tc.want {
-			t.Errorf("%v: %v, want %v", tc.at, got, tc.want)
-		}
-	}
-	w, err := ParseOfficeHours("Sat,Sun 10:00-12:30", nil)
-	if err != nil || !w.Contains(time.Date(2026, 3, 8, 12, 29, 0, 0, time.UTC)) || w.Contains(time.Date(2026, 3, 9, 11, 0, 0, 0, time.UTC)) {
-		t.Errorf("weekend hours: %+v %v", w, err)
-	}
-	for _, bad := range []string{"", "Mon-Fri", "Funday 09:00-17:00", "Mon 17:00-09:00", "Mon 9-5"} {
-		if _, err := ParseOfficeHours(bad, nil); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-	if (OfficeHours{}).Contains(time.Now()) {
-		t.Error("the zero value must be never")
 	}
 }

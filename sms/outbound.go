@@ -17,6 +17,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
 )
@@ -119,7 +120,7 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 		if err != nil {
 			return nil, err
 		}
-		cfg.Quiet = DefaultQuietHours(loc)
+		cfg.Quiet = hours.DefaultQuiet(loc)
 	}
 	if cfg.ReminderEvery <= 0 {
 		cfg.ReminderEvery = time.Minute

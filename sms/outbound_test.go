@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
@@ -130,7 +131,7 @@ func newOutFixture(t *testing.T) *outFixture {
 // sender makes a Sender with test speeds; start it with run.
 func (f *outFixture) sender(t *testing.T, change func(*sms.SenderConfig)) *sms.Sender {
 	t.Helper()
-	cfg := sms.SenderConfig{From: obFrom, Rate: 200, Quiet: sms.DefaultQuietHours(london),
+	cfg := sms.SenderConfig{From: obFrom, Rate: 200, Quiet: hours.DefaultQuiet(london),
 		SessionTTL: 72 * time.Hour, RetryAfter: 20 * time.Millisecond, Org: sms.Org{Name: "Oakfield"}}
 	if change != nil {
 		change(&cfg)
@@ -626,65 +627,6 @@ func TestRedisDownTextsNobodyUnchecked(t *testing.T) {
 	problems, _ := s.Problems(context.Background(), res.Batch)
 	if len(problems) != 1 || !strings.Contains(problems[0].Reason, "went wrong on our side") {
 		t.Fatalf("problems %+v", problems)
-	}
-}
-
-func TestQuietHoursWindow(t *testing.T) {
-	q := sms.DefaultQuietHours(london)
-	day := func(m time.Month, d, h, min int) time.Time { return time.Date(2026, m, d, h, min, 0, 0, london) }
-	for _, tc := range []struct {
-		at    time.Time
-		quiet bool
-		until time.Time
-	}{
-		{day(3, 10, 11, 0), false, time.Time{}},
-		{day(3, 10, 20, 59), false, time.Time{}},
-		{day(3, 10, 21, 0), true, day(3, 11, 8, 0)},
-		{day(3, 10, 23, 59), true, day(3, 11, 8, 0)},
-		{day(3, 11, 0, 0), true, day(3, 11, 8, 0)},
-		{day(3, 11, 7, 59), true, day(3, 11, 8, 0)},
-		{day(3, 11, 8, 0), false, time.Time{}},
-		// The clocks go forward at 01:00 on 29 March 2026: 08:00 is still 08:00.
-		{day(3, 28, 22, 0), true, day(3, 29, 8, 0)},
-		{day(12, 31, 22, 0), true, time.Date(2027, 1, 1, 8, 0, 0, 0, london)},
-	} {
-		until, quiet := q.Until(tc.at)
-		if quiet != tc.quiet || !until.Equal(tc.until) {
-			t.Errorf("Until(%v) = %v, %v; want %v, %v", tc.at, until, quiet, tc.until, tc.quiet)
-		}
-	}
-	// The same instant in another zone is judged in the organisation's.
-	if _, quiet := q.Until(time.Date(2026, 6, 1, 20, 30, 0, 0, time.UTC)); !quiet {
-		t.Error("20:30 UTC is 21:30 in London in June: quiet")
-	}
-	if until, _ := q.Until(day(3, 10, 22, 0)); until.Sub(day(3, 10, 22, 0)) != 10*time.Hour {
-		t.Error("22:00 to 08:00 is 10 hours")
-	}
-
-	short, err := sms.ParseQuietHours("01:00-06:30", london)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if until, quiet := short.Until(day(3, 10, 2, 0)); !quiet || !until.Equal(day(3, 10, 6, 30)) {
-		t.Errorf("01:00-06:30 at 02:00: %v %v", until, quiet)
-	}
-	if _, quiet := short.Until(day(3, 10, 22, 0)); quiet {
-		t.Error("01:00-06:30 at 22:00 is not quiet")
-	}
-	off, err := sms.ParseQuietHours("off", london)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, quiet := off.Until(day(3, 10, 23, 0)); quiet {
-		t.Error("quiet hours off, but 23:00 was quiet")
-	}
-	for _, bad := range []string{"", "21-08", "9pm-8am", "25:00-08:00"} {
-		if _, err := sms.ParseQuietHours(bad, london); err == nil {
-			t.Errorf("ParseQuietHours(%q) accepted", bad)
-		}
-	}
-	if got := q.String(); got != "21:00-08:00 Europe/London" {
-		t.Errorf("String() = %q", got)
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/haveyoursay/haveyoursay/ivr"
+	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/sms"
 )
 
@@ -18,11 +18,11 @@ const staffNumber = "+441614960000"
 func TestStaffAlertTextsAboutCallbacks(t *testing.T) {
 	ctx := context.Background()
 	f := newOutFixture(t)
-	hours, err := ivr.ParseOfficeHours("Mon-Fri 09:00-17:00", london)
+	office, err := hours.ParseOffice("Mon-Fri 09:00-17:00", london)
 	if err != nil {
 		t.Fatal(err)
 	}
-	alert := &sms.StaffAlert{DB: f.db, Texter: f.texter, From: obFrom, To: staffNumber, InHours: hours.Contains,
+	alert := &sms.StaffAlert{DB: f.db, Texter: f.texter, From: obFrom, To: staffNumber, InHours: office.Contains,
 		Link: "https://feedback.example.org/callbacks", Every: time.Hour, Now: f.clock.Now}
 	askForAPerson := func(member string) {
 		t.Helper()
