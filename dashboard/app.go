@@ -128,7 +128,7 @@ func (a *App) Routes(r *mux.Router) {
 	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
 
 	// ---- The review pages (conversations, one conversation, call-backs)
-	// are registered by review_routes.go, which the review engineer owns.
+	// are listed in review_routes.go.
 	a.reviewRoutes(r)
 }
 

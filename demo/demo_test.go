@@ -6,20 +6,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
-
-	"github.com/haveyoursay/haveyoursay/audio"
+	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/demo"
-	"github.com/haveyoursay/haveyoursay/ivr"
-	"github.com/haveyoursay/haveyoursay/sms"
+	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 	"github.com/haveyoursay/haveyoursay/survey"
-	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
 const (
@@ -29,23 +24,19 @@ const (
 	publicURL  = "http://hys.test" // never dialled: the demo drives the handler in-process
 )
 
-// server is the whole service on real Postgres and Redis.
-type server struct {
+// testServer is the whole service on real Postgres and Redis, built by
+// server.New as serve and dev build it.
+type testServer struct {
 	db      *store.DB
 	journal *store.Journal
 	phones  *store.Phones
 	handler http.Handler
 }
 
-// newServer wires the server as cmd/haveyoursay's newServer does, only the
-// parts the demo talks to.
-// TEMPORARY: switch to server.New when it exists (it moves newServer out
-// of package main).
-func newServer(t *testing.T, publicURL string) *server {
+func newServer(t *testing.T, publicURL string) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.DB(t)
-	rdb := storetest.Redis(t)
 	for name, src := range map[string][]byte{"day-service.yaml": survey.DemoYAML, "your-home.yaml": demo.HomeYAML} {
 		s, err := survey.Parse(name, src)
 		if err != nil {
@@ -55,50 +46,25 @@ func newServer(t *testing.T, publicURL string) *server {
 			t.Fatal(err)
 		}
 	}
-	catalog := store.NewCatalog(db)
-	if err := catalog.Reload(ctx); err != nil {
-		t.Fatal(err)
-	}
-	phones, err := store.NewPhones(secretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("DEMO_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	journal := store.NewJournal(db, rdb, log)
-	bg, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { journal.Run(bg) })
-	t.Cleanup(func() { stop(); wg.Wait() })
-
-	verifier := webhook.Verifier{AuthToken: authToken, PublicURL: publicURL}
-	texts := &sms.Handler{Verifier: verifier, Catalog: catalog, Journal: journal, Redis: rdb, Phones: phones,
-		Org: sms.Org{Name: "Oakfield", Phone: "01632 960000"}, SessionTTL: 72 * time.Hour, Log: log}
-	prompts := audio.NewLibrary(db, publicURL, log)
-	if err := prompts.Load(ctx); err != nil {
+	cfg := config.Defaults()
+	cfg.PublicURL, cfg.SecretKey = publicURL, secretKey
+	cfg.TwilioAccountSID, cfg.TwilioAuthToken = accountSID, authToken
+	cfg.OrgName, cfg.OrgPhone = "Oakfield", "01632 960000"
+	cfg.TwilioAPIURL = "http://127.0.0.1:1" // the demo texts nobody: never reach out to Twilio
+	srv, err := server.New(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: storetest.Redis(t)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	calls := &ivr.Handler{Verifier: verifier, Catalog: catalog, Journal: journal, Redis: rdb, DB: db, Phones: phones, Audio: prompts,
-		Config: ivr.Config{PublicURL: publicURL, OrgName: "Oakfield", AccountSID: accountSID, AuthToken: authToken}, Log: log}
-	t.Cleanup(calls.Wait)
-
-	r := mux.NewRouter()
-	r.HandleFunc("/twilio/sms", texts.ServeInbound).Methods(http.MethodPost)
-	r.HandleFunc("/twilio/sms/status", texts.ServeStatus).Methods(http.MethodPost)
-	r.HandleFunc(ivr.PathIncoming, calls.ServeIncoming).Methods(http.MethodPost)
-	r.HandleFunc(ivr.PathStatus, calls.ServeStatus).Methods(http.MethodPost)
-	r.HandleFunc(ivr.PathStep, calls.ServeStep).Methods(http.MethodPost)
-	r.HandleFunc(ivr.PathRecord, calls.ServeRecorded).Methods(http.MethodPost)
-	r.HandleFunc(ivr.PathRecording, calls.ServeRecordingStatus).Methods(http.MethodPost)
-	r.HandleFunc(ivr.PathTranscription, calls.ServeTranscription).Methods(http.MethodPost)
-	r.PathPrefix("/audio/").Handler(prompts).Methods(http.MethodGet, http.MethodHead)
-	return &server{db: db, journal: journal, phones: phones, handler: r}
+	t.Cleanup(srv.Close)
+	return &testServer{db: db, journal: srv.Journal, phones: srv.Phones, handler: srv}
 }
 
 // backdate moves the demo's rows back through the store.
-func (s *server) backdate(ctx context.Context, shifts []demo.Shift) error {
+func (s *testServer) backdate(ctx context.Context, shifts []demo.Shift) error {
 	out := make([]store.Shift, len(shifts))
 	for i, sh := range shifts {
 		out[i] = store.Shift{PhoneHash: s.phones.Hash(sh.Phone), From: sh.From, To: sh.To, By: sh.By}

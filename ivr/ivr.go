@@ -3,7 +3,7 @@
 // keypad or by speaking; words questions are recorded and transcribed
 // after the call.
 //
-// Routes (the lead wires them in cmd/haveyoursay/routes.go):
+// Routes (wired with every other route in server/routes.go):
 //
 //	POST /twilio/voice               ServeIncoming        a call comes in (the number's Voice webhook)
 //	POST /twilio/voice/step          ServeStep            every <Gather> answer, silence and repeat
