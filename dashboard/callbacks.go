@@ -76,19 +76,6 @@ func (a *App) callbacksPage(w http.ResponseWriter, r *http.Request, status int, 
 	a.renderStatus(w, r, status, "callbacks", "Call-backs", p)
 }
 
-// waited says how long someone has waited, in words.
-func waited(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return "less than a minute"
-	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute")
-	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour")
-	}
-	return plural(int(d/(24*time.Hour)), "day")
-}
-
 // callbackDone answers POST /callbacks/{callback}/done: "I called", with
 // what came of it and a note.
 func (a *App) callbackDone(w http.ResponseWriter, r *http.Request) {

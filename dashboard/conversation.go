@@ -264,6 +264,22 @@ func (a *App) problem(w http.ResponseWriter, r *http.Request, c store.Conversati
 	a.showConversationPage(w, r, http.StatusBadRequest, p)
 }
 
+// answerForm reads a form about a conversation and, when it names one, one
+// of its answers (0: the whole conversation). When ok is false it has
+// already answered with a page saying what was wrong.
+func (a *App) answerForm(w http.ResponseWriter, r *http.Request) (c store.Conversation, answer int64, ok bool) {
+	if !a.form(w, r) {
+		return c, 0, false
+	}
+	if c, ok = a.conversation(w, r); !ok {
+		return c, 0, false
+	}
+	if answer, ok = answerID(r); !ok {
+		a.notFound(w, r, "answer")
+	}
+	return c, answer, ok
+}
+
 // answerID reads the optional answer a form is about (0: the whole
 // conversation).
 func answerID(r *http.Request) (int64, bool) {
@@ -291,15 +307,11 @@ func (a *App) saved(w http.ResponseWriter, r *http.Request, err error, id, done 
 // changeTheme answers POST /conversations/{id}/themes: add (or, for
 // staff, remove) a theme on one answer: the survey's themes or a free tag.
 func (a *App) changeTheme(w http.ResponseWriter, r *http.Request) {
-	if !a.form(w, r) {
-		return
-	}
-	c, ok := a.conversation(w, r)
+	c, answer, ok := a.answerForm(w, r)
 	if !ok {
 		return
 	}
-	answer, ok := answerID(r)
-	if !ok || answer == 0 {
+	if answer == 0 {
 		a.notFound(w, r, "answer")
 		return
 	}
@@ -326,16 +338,8 @@ func (a *App) changeTheme(w http.ResponseWriter, r *http.Request) {
 // addNote answers POST /conversations/{id}/notes: a note about the
 // conversation or one answer. It is shown as text, whatever it holds.
 func (a *App) addNote(w http.ResponseWriter, r *http.Request) {
-	if !a.form(w, r) {
-		return
-	}
-	c, ok := a.conversation(w, r)
+	c, answer, ok := a.answerForm(w, r)
 	if !ok {
-		return
-	}
-	answer, ok := answerID(r)
-	if !ok {
-		a.notFound(w, r, "answer")
 		return
 	}
 	body := strings.TrimSpace(r.PostForm.Get("note"))
@@ -354,16 +358,8 @@ func (a *App) addNote(w http.ResponseWriter, r *http.Request) {
 // raiseFlag answers POST /conversations/{id}/flags: staff flag a worry
 // (with why); anyone who tags may say "this matters".
 func (a *App) raiseFlag(w http.ResponseWriter, r *http.Request) {
-	if !a.form(w, r) {
-		return
-	}
-	c, ok := a.conversation(w, r)
+	c, answer, ok := a.answerForm(w, r)
 	if !ok {
-		return
-	}
-	answer, ok := answerID(r)
-	if !ok {
-		a.notFound(w, r, "answer")
 		return
 	}
 	kind := r.PostForm.Get("kind")

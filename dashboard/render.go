@@ -189,8 +189,10 @@ func when(t time.Time) string {
 }
 
 // since says how long ago t was, in words: "5 minutes", "3 days".
-func since(t time.Time) string {
-	d := time.Since(t)
+func since(t time.Time) string { return waited(time.Since(t)) }
+
+// waited says how long someone has waited, in words.
+func waited(d time.Duration) string {
 	switch {
 	case d < time.Minute:
 		return "less than a minute"

@@ -1,10 +1,11 @@
 package demo
 
 import (
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/haveyoursay/haveyoursay/phonesim"
 )
 
 // sampleRate is Twilio's: recordings are 8 kHz, 16-bit, mono PCM WAV.
@@ -35,28 +36,5 @@ func voiceWAV(transcript string, rng *rand.Rand) []byte {
 		v := 0.55*math.Sin(phase) + 0.25*math.Sin(2*phase) + 0.12*math.Sin(3*phase) + 0.02*(rng.Float64()*2-1)
 		pcm[i] = int16(v * env * 9000)
 	}
-	return wav(pcm)
-}
-
-// wav wraps 16-bit mono PCM samples in a RIFF/WAVE file.
-func wav(pcm []int16) []byte {
-	data := len(pcm) * 2
-	b := make([]byte, 44+data)
-	copy(b[0:], "RIFF")
-	binary.LittleEndian.PutUint32(b[4:], uint32(36+data))
-	copy(b[8:], "WAVE")
-	copy(b[12:], "fmt ")
-	binary.LittleEndian.PutUint32(b[16:], 16)
-	binary.LittleEndian.PutUint16(b[20:], 1) // PCM
-	binary.LittleEndian.PutUint16(b[22:], 1) // mono
-	binary.LittleEndian.PutUint32(b[24:], sampleRate)
-	binary.LittleEndian.PutUint32(b[28:], sampleRate*2)
-	binary.LittleEndian.PutUint16(b[32:], 2)
-	binary.LittleEndian.PutUint16(b[34:], 16)
-	copy(b[36:], "data")
-	binary.LittleEndian.PutUint32(b[40:], uint32(data))
-	for i, s := range pcm {
-		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(s))
-	}
-	return b
+	return phonesim.PCMWAV(pcm, sampleRate)
 }

@@ -425,11 +425,17 @@ func (e *Emulator) recordingURL(sid string) string {
 // length: a quiet 440 Hz tone, as a stand-in for a caller's voice.
 func WAV(seconds int) []byte {
 	const rate = 8000
-	if seconds < 0 {
-		seconds = 0
+	pcm := make([]int16, max(seconds, 0)*rate)
+	for i := range pcm {
+		pcm[i] = int16(1500 * math.Sin(2*math.Pi*440*float64(i)/rate))
 	}
-	n := seconds * rate
-	data := 2 * n
+	return PCMWAV(pcm, rate)
+}
+
+// PCMWAV wraps 16-bit mono PCM samples at rate in a RIFF/WAVE file, as
+// Twilio serves recordings.
+func PCMWAV(pcm []int16, rate int) []byte {
+	data := 2 * len(pcm)
 	b := make([]byte, 44+data)
 	copy(b[0:], "RIFF")
 	binary.LittleEndian.PutUint32(b[4:], uint32(36+data))
@@ -438,15 +444,14 @@ func WAV(seconds int) []byte {
 	binary.LittleEndian.PutUint32(b[16:], 16)
 	binary.LittleEndian.PutUint16(b[20:], 1) // PCM
 	binary.LittleEndian.PutUint16(b[22:], 1) // mono
-	binary.LittleEndian.PutUint32(b[24:], rate)
-	binary.LittleEndian.PutUint32(b[28:], rate*2) // byte rate
-	binary.LittleEndian.PutUint16(b[32:], 2)      // block align
-	binary.LittleEndian.PutUint16(b[34:], 16)     // bits per sample
+	binary.LittleEndian.PutUint32(b[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(b[28:], uint32(rate*2)) // byte rate
+	binary.LittleEndian.PutUint16(b[32:], 2)              // block align
+	binary.LittleEndian.PutUint16(b[34:], 16)             // bits per sample
 	copy(b[36:], "data")
 	binary.LittleEndian.PutUint32(b[40:], uint32(data))
-	for i := range n {
-		s := int16(1500 * math.Sin(2*math.Pi*440*float64(i)/rate))
-		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(s))
+	for i, v := range pcm {
+		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(v))
 	}
 	return b
 }
