@@ -161,7 +161,7 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, status int, message s
 	title := "Sorry"
 	switch status {
 	case http.StatusForbidden:
-		title = "Not for your account"
+		title = "Not allowed" // a page this role may not use, or a form sent from another website
 	case http.StatusNotFound:
 		title = "Not found"
 	}
