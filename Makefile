@@ -6,10 +6,10 @@ GO ?= go
 # with "context deadline exceeded" at the deadline (golang/go#75804).
 FUZZTIME ?= 50000x
 
-## run: everything on this machine (private Postgres, in-process Redis, demo survey)
+## run: everything on this machine (private Postgres and Redis, demo surveys);
+## script/run builds bin/haveyoursay, then runs `haveyoursay dev`
 run:
-	@script/ensure-postgres
-	$(GO) run ./cmd/haveyoursay dev
+	@script/run
 
 ## test: format and vet checks, every test with the race detector against real
 ## Postgres and Redis (started privately when none is running), then a short fuzz

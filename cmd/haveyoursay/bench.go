@@ -16,16 +16,13 @@ const benchUsage = `Usage:
 Runs many pretend members at once against a server on this machine: each
 texts or phones the survey and answers every question, again and again.
 Prints requests a second, latency per webhook (50th, 95th, 99th
-percentile), errors and the server's memory.
-
-Flags:
+percentile), errors and the server's memory. With no flags it loads the
+server of 'make run' (or the one at LISTEN_ADDR).
 `
 
 // cmdBench runs the load test (phonesim.Load) and prints its report.
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	var p phoneFlags
 	p.register(fs, getenv)
 	members := fs.Int("members", 10, "how many members talk at once")
@@ -34,9 +31,10 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	smsShare := fs.Float64("sms", 0.5, "the share of conversations by text, from 0 (all calls) to 1 (all texts)")
 	seed := fs.Uint64("seed", 0, "makes the members' choices repeatable (0: random)")
 	asJSON := fs.Bool("json", false, "print the report as JSON, for machines")
-	if err := fs.Parse(args); err != nil {
-		return usageError{}
+	if help, err := parseFlags(fs, args, benchUsage, stdout); help || err != nil {
+		return err
 	}
+	p.settle(getenv)
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("haveyoursay bench: unexpected %q.", fs.Arg(0))}
 	}
@@ -62,6 +60,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		Members: *members, Duration: *duration, Conversations: *conversations, SMSShare: *smsShare,
 		Keyword: p.keyword, To: p.to, Seed: *seed,
 	})
+	if notRunning(err) {
+		return noServer(p.url)
+	}
 	if err != nil {
 		return fmt.Errorf("haveyoursay bench: %w", err)
 	}

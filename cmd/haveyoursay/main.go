@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -68,8 +69,15 @@ Usage:
                                      list, switch off, or set a password for dashboard users
   haveyoursay bench                  load-test a running server with simulated members
 
-Run 'haveyoursay help' to see this again. The README lists every setting.
+Run 'haveyoursay help COMMAND' (or 'haveyoursay COMMAND --help') to see what a
+command does and its flags. With 'make run' running in this folder, the
+commands use its database and server with no settings (see .hys/dev.env).
+The README lists every setting.
 `
+
+// ownSettings are the commands that read the environment alone: never
+// the settings of a running dev (see devSettings).
+var ownSettings = map[string]bool{"serve": true, "dev": true, "migrate": true}
 
 var commandHelp = map[string]string{
 	"serve": `Usage: haveyoursay serve
@@ -94,19 +102,15 @@ Brings the database named by DATABASE_URL up to date. It is safe to run again.
 `,
 }
 
-func isHelp(arg string) bool {
-	switch arg {
-	case "help", "-h", "-help", "--help":
-		return true
-	}
-	return false
-}
-
 // run is the whole program: main only supplies the real environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usageError{}
+	}
+	if !ownSettings[args[0]] {
+		// The other commands find a running `make run` by themselves.
+		getenv = devSettings(getenv)
 	}
 	switch args[0] {
 	case "serve", "dev", "migrate":
@@ -136,11 +140,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
+		// "help CMD [SUB]" is "CMD [SUB] --help".
+		if len(args) > 1 && !isHelp(args[1]) {
+			if !slices.Contains(commandNames(), args[1]) {
+				return noSuchCommand("haveyoursay", args[1], commandNames())
+			}
+			return run(ctx, append(slices.Clone(args[1:]), "--help"), getenv, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		fmt.Fprint(stderr, usage)
-		return usageError{fmt.Sprintf("haveyoursay: there is no command %q.", args[0])}
+		return noSuchCommand("haveyoursay", args[0], commandNames())
 	}
 }

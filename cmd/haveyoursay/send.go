@@ -22,6 +22,8 @@ const sendUsage = `Usage:
 FILE.csv has a column headed phone, number or mobile (or just one column of
 numbers). Numbers without +44 (or another country code) are read as UK numbers
 (--region changes that). Sending the same list again texts nobody twice.
+With 'make run' running in this folder and DATABASE_URL not set, the texts go
+to its pretend phones.
 `
 
 // cmdSend invites a list of people to a survey by text. The invitations are
@@ -32,8 +34,6 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	// reported once the command line itself is right.
 	cfg, cfgErr := config.FromEnv(getenv)
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, sendUsage); fs.PrintDefaults() }
 	surveyID := fs.String("survey", "", "the id of the survey to invite people to")
 	file := fs.String("to", "", "the CSV file of phone numbers (- for standard input)")
 	from := fs.String("from", cfg.SMSFrom, "the number (or Messaging Service SID) to send from; default the survey's own number")
@@ -43,8 +43,8 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	noWait := fs.Bool("no-wait", false, "only queue the texts: the server sends them")
 	wait := fs.Duration("wait", 30*time.Minute, "the longest to wait for the texts to go before leaving the rest to the server")
 	region := fs.String("region", cfg.PhoneRegion, "the country of numbers written without a country code")
-	if err := fs.Parse(args); err != nil {
-		return usageError{}
+	if help, err := parseFlags(fs, args, sendUsage, stdout); help || err != nil {
+		return err
 	}
 	if *surveyID == "" || *file == "" || fs.NArg() > 0 {
 		fmt.Fprint(stderr, sendUsage)

@@ -8,20 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-
 	"github.com/haveyoursay/haveyoursay/config"
-	"github.com/haveyoursay/haveyoursay/dashboard"
-	"github.com/haveyoursay/haveyoursay/demo"
-	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store"
-	"github.com/haveyoursay/haveyoursay/store/localpg"
 )
 
 func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -72,127 +64,6 @@ func cmdMigrate(ctx context.Context, getenv func(string) string, stdout, stderr 
 	return nil
 }
 
-// cmdDev runs everything locally: a private Postgres (unless DATABASE_URL is
-// set), an in-process Redis (unless REDIS_URL is set), the demo survey.
-func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	dev, err := config.ForDev(getenv)
-	if err != nil {
-		return err
-	}
-	cfg := dev.Config
-	if err := os.MkdirAll(dev.DataDir, 0o755); err != nil {
-		return fmt.Errorf("making the data folder %s: %w", dev.DataDir, err)
-	}
-	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(stdout, "Starting a private PostgreSQL (data in "+filepath.Join(dev.DataDir, "pgdata")+") ...")
-		pg, err := localpg.Start(ctx, filepath.Join(dev.DataDir, "pgdata"))
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if err := pg.Stop(); err != nil {
-				log.Error("stopping PostgreSQL", "err", err)
-			}
-		}()
-		cfg.DatabaseURL = pg.URL()
-	}
-	if cfg.RedisURL == "" {
-		mr, err := miniredis.Run()
-		if err != nil {
-			return fmt.Errorf("starting the in-process Redis: %w", err)
-		}
-		defer mr.Close()
-		cfg.RedisURL = "redis://" + mr.Addr()
-	}
-	cfg.TwilioAccountSID = devAccountSID
-	cfg.TwilioAuthToken = devAuthToken
-	if cfg.SecretKey, err = devSecret(filepath.Join(dev.DataDir, "secret-key")); err != nil {
-		return err
-	}
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + localAddr(cfg.ListenAddr)
-	}
-	// Texts sent in dev go to the Twilio emulator's REST API, never to Twilio.
-	if cfg.TwilioAPIURL == "" {
-		emu := phonesim.New(phonesim.Config{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, WebhookBase: cfg.PublicURL})
-		defer emu.Close()
-		apiURL, err := emu.StartAPIServer()
-		if err != nil {
-			return fmt.Errorf("starting the Twilio emulator: %w", err)
-		}
-		cfg.TwilioAPIURL = apiURL
-	}
-
-	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if _, err := db.Migrate(ctx, log); err != nil {
-		return err
-	}
-	rdb, err := store.OpenRedis(ctx, cfg.RedisURL, cfg.RedisPrefix)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	if err := loadDemo(ctx, db, stdout); err != nil {
-		return err
-	}
-	email, password, err := dashboard.EnsureDemoAdmin(ctx, db, rdb)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "The staff dashboard is at %s/ (sign in as %s with the password %s)\n", cfg.PublicURL, email, password)
-	fmt.Fprintf(stdout, "Try a survey by text or by phone at %s/try\n", cfg.PublicURL)
-	d := server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb, Dev: true}
-	return serveHTTP(ctx, d, stdout, func(ctx context.Context, s *server.Server) {
-		loadDemoConversations(ctx, d, s, dev.DemoConversations, stdout)
-	})
-}
-
-// loadDemoConversations fills an empty database with a few hundred
-// conversations, made by scripted members texting and calling the real
-// webhooks, spread over six weeks, so no dashboard page is empty. A
-// database that already has conversations is left as it is.
-func loadDemoConversations(ctx context.Context, d server.Deps, s *server.Server, n int, stdout io.Writer) {
-	if n == 0 {
-		return
-	}
-	if has, err := d.DB.HasConversations(ctx); err != nil || has {
-		return
-	}
-	fmt.Fprintln(stdout, "Loading demo conversations (members texting and calling the demo surveys) ...")
-	res, err := demo.Load(ctx, demo.Options{Handler: s, PublicURL: d.Config.PublicURL, Conversations: n,
-		AccountSID: d.Config.TwilioAccountSID, AuthToken: d.Config.TwilioAuthToken, Log: d.Log,
-		Settle: s.Journal.Settle,
-		Backdate: func(ctx context.Context, shifts []demo.Shift) error {
-			out := make([]store.Shift, len(shifts))
-			for i, sh := range shifts {
-				out[i] = store.Shift{PhoneHash: s.Phones.Hash(sh.Phone), From: sh.From, To: sh.To, By: sh.By}
-			}
-			return d.DB.Backdate(ctx, out)
-		}})
-	if err != nil {
-		d.Log.Warn("some demo conversations could not be loaded", "err", err)
-	}
-	fmt.Fprintf(stdout, "Loaded %d demo conversations (%d by text, %d by phone).\n", res.Conversations, res.Texts, res.Calls)
-}
-
-// devSecret keeps one random secret per data folder, so numbers encrypted
-// in one dev run can be read in the next.
-func devSecret(path string) (string, error) {
-	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
-		return string(b), nil
-	}
-	s := randomToken(48)
-	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
-		return "", fmt.Errorf("saving the dev secret key: %w", err)
-	}
-	return s, nil
-}
-
 // randomToken returns n random letters and digits.
 func randomToken(n int) string {
 	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -216,8 +87,9 @@ func localAddr(listen string) string {
 }
 
 // serveHTTP listens until ctx ends, then lets in-flight requests finish.
-// ready, when not nil, runs in the background once the server listens.
-func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer, ready func(context.Context, *server.Server)) error {
+// ready, when not nil, runs in the background once the server listens on
+// the address listen.
+func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer, ready func(ctx context.Context, s *server.Server, listen string)) error {
 	ln, err := net.Listen("tcp", d.Config.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (LISTEN_ADDR): %w", d.Config.ListenAddr, err)
@@ -242,7 +114,7 @@ func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer, ready func(
 	var bg sync.WaitGroup
 	defer bg.Wait() // before s.Close: the demo still talks to the server
 	if ready != nil {
-		bg.Go(func() { ready(ctx, s) })
+		bg.Go(func() { ready(ctx, s, ln.Addr().String()) })
 	}
 	select {
 	case err := <-errc:

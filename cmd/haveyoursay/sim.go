@@ -12,6 +12,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/haveyoursay/haveyoursay/phonesim"
@@ -34,7 +35,8 @@ By phone: type keys (1, 2, *, #) and press Enter to press them; type words to
 say them; when the call is recording, type what you would say and press Enter;
 an empty line is silence; /hangup hangs up.
 
-Flags:
+With no flags it talks to the server of 'make run' (or the one at
+LISTEN_ADDR), e.g. haveyoursay sim sms --survey day-service
 `
 
 // phoneFlags are the settings sim and bench share: where the server is and
@@ -43,14 +45,22 @@ type phoneFlags struct {
 	url, publicURL, token, account, from, to, survey, keyword string
 }
 
+// Secrets have no default shown in --help (they are filled in by
+// settle): help output must never print a real auth token.
 func (p *phoneFlags) register(fs *flag.FlagSet, getenv func(string) string) {
-	fs.StringVar(&p.url, "url", "http://localhost:8080", "where the server listens")
-	fs.StringVar(&p.publicURL, "public-url", getenv("PUBLIC_URL"), "the server's PUBLIC_URL, which signatures cover (default: --url)")
-	fs.StringVar(&p.token, "token", orDefault(getenv("TWILIO_AUTH_TOKEN"), devAuthToken), "the server's TWILIO_AUTH_TOKEN (default: the dev token)")
-	fs.StringVar(&p.account, "account", orDefault(getenv("TWILIO_ACCOUNT_SID"), devAccountSID), "the server's TWILIO_ACCOUNT_SID (default: the dev account)")
+	fs.StringVar(&p.url, "url", "http://"+localAddr(orDefault(getenv("LISTEN_ADDR"), ":8080")), "where the server listens (from LISTEN_ADDR)")
+	fs.StringVar(&p.publicURL, "public-url", getenv("PUBLIC_URL"), "the server's PUBLIC_URL, which signatures cover; empty means --url")
+	fs.StringVar(&p.token, "token", "", "the server's TWILIO_AUTH_TOKEN; empty means $TWILIO_AUTH_TOKEN, else the dev server's")
+	fs.StringVar(&p.account, "account", "", "the server's TWILIO_ACCOUNT_SID; empty means $TWILIO_ACCOUNT_SID, else the dev server's")
 	fs.StringVar(&p.to, "to", phonesim.DefaultOurNumber, "our number, which members text and call")
 	fs.StringVar(&p.survey, "survey", "", "the survey to talk to, by id (its keyword and number are used)")
 	fs.StringVar(&p.keyword, "keyword", "", "the SMS keyword that starts the survey (default: the survey's own)")
+}
+
+// settle fills in the secrets the flags left empty.
+func (p *phoneFlags) settle(getenv func(string) string) {
+	p.token = orDefault(p.token, orDefault(getenv("TWILIO_AUTH_TOKEN"), devAuthToken))
+	p.account = orDefault(p.account, orDefault(getenv("TWILIO_ACCOUNT_SID"), devAccountSID))
 }
 
 func orDefault(v, def string) string {
@@ -111,20 +121,23 @@ func (p *phoneFlags) findSurvey(ctx context.Context, getenv func(string) string)
 // cmdSim talks to a running server as one member, by text or by phone,
 // from the terminal.
 func cmdSim(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		// "sim help", "sim --help", "sim help sms": the same help.
+		args = []string{"sms", "--help"}
+	}
 	if len(args) == 0 || (args[0] != "sms" && args[0] != "call") {
 		fmt.Fprint(stderr, simUsage)
 		return usageError{"haveyoursay sim: say sms or call."}
 	}
 	mode := args[0]
 	fs := flag.NewFlagSet("sim "+mode, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, simUsage); fs.PrintDefaults() }
 	var p phoneFlags
 	p.register(fs, getenv)
 	fs.StringVar(&p.from, "from", "+447700900123", "the member's number")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{}
+	if help, err := parseFlags(fs, args[1:], simUsage, stdout); help || err != nil {
+		return err
 	}
+	p.settle(getenv)
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("haveyoursay sim %s: unexpected %q.", mode, fs.Arg(0))}
 	}
@@ -168,7 +181,7 @@ func simSMS(ctx context.Context, e *phonesim.Emulator, p *phoneFlags, in *lineRe
 	send := func(body string) error {
 		res, err := e.Text(ctx, p.from, p.to, body)
 		if err != nil {
-			return simError(err)
+			return simError(err, p.url)
 		}
 		if len(res.Messages) == 0 {
 			fmt.Fprintln(out, "(no reply)")
@@ -213,7 +226,7 @@ func simCall(ctx context.Context, e *phonesim.Emulator, p *phoneFlags, in *lineR
 	fmt.Fprintf(out, "Calling %s from %s ...\n", p.to, p.from)
 	c, err := e.Call(ctx, p.from, p.to)
 	if c == nil {
-		return simError(err)
+		return simError(err, p.url)
 	}
 	hint, fresh := true, true
 	for range maxSimSteps {
@@ -225,7 +238,7 @@ func simCall(ctx context.Context, e *phonesim.Emulator, p *phoneFlags, in *lineR
 		fresh = true
 		if err != nil {
 			c.Hangup()
-			return simError(err)
+			return simError(err, p.url)
 		}
 		var prompt string
 		switch c.Waiting() {
@@ -241,7 +254,7 @@ func simCall(ctx context.Context, e *phonesim.Emulator, p *phoneFlags, in *lineR
 			}
 			if g := c.Gather(); g != nil && len(phonesim.MenuKeys(strings.Join(c.Heard(), "\n"))) == 0 {
 				// No menu: most likely a pause before something else.
-				fmt.Fprintf(out, "(The phone waits %d seconds for a key. Press Enter to wait.)\n", g.Timeout)
+				fmt.Fprintf(out, "(The phone waits %s for a key. Press Enter to wait.)\n", plural(g.Timeout, "second", "seconds"))
 			}
 			prompt = "keys> "
 		}
@@ -320,7 +333,10 @@ func indent(prefix, text string) string {
 }
 
 // simError explains the usual reasons a webhook fails.
-func simError(err error) error {
+func simError(err error, base string) error {
+	if notRunning(err) {
+		return noServer(base)
+	}
 	var se *phonesim.StatusError
 	if errors.As(err, &se) {
 		switch se.StatusCode {
@@ -331,4 +347,14 @@ func simError(err error) error {
 		}
 	}
 	return err
+}
+
+// notRunning reports whether err means nothing listens at the address.
+func notRunning(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH)
+}
+
+// noServer says, in one sentence, that nothing answers and what to do.
+func noServer(base string) error {
+	return fmt.Errorf("No Have Your Say server answers at %s. Start one with 'make run'.", strings.TrimRight(base, "/"))
 }

@@ -21,14 +21,48 @@ import (
 
 const surveyUsage = `Usage:
   haveyoursay survey lint [--strict] [--words FILE] FILE...
+                            check survey files, with easy-read advice
   haveyoursay survey import FILE...
-  haveyoursay survey list
+                            load survey files into the database
+  haveyoursay survey list   list the surveys in the database
+
+Run 'haveyoursay survey COMMAND --help' to see one command's flags.
 `
+
+const surveyLintUsage = `Usage: haveyoursay survey lint [--strict] [--words FILE] FILE...
+
+Checks survey files: mistakes (exit 1) and easy-read advice (warnings),
+each with the line to fix, then one line saying how many there were.
+`
+
+const surveyImportUsage = `Usage: haveyoursay survey import FILE...
+
+Loads survey files into the database; a changed file becomes a new version.
+A file with mistakes is not loaded (nothing is, until every file is right).
+Uses the database of 'make run' when DATABASE_URL is not set.
+`
+
+const surveyListUsage = `Usage: haveyoursay survey list
+
+Lists the surveys in the database, and any whose stored version no longer
+loads, with the reason. Uses the database of 'make run' when DATABASE_URL is
+not set.
+`
+
+var surveyCommands = []string{"lint", "import", "list"}
 
 func cmdSurvey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, surveyUsage)
-		return usageError{}
+		return usageError{"haveyoursay survey: say lint, import or list."}
+	}
+	if isHelp(args[0]) {
+		// "survey help lint" is "survey lint --help".
+		if len(args) > 1 && slices.Contains(surveyCommands, args[1]) {
+			return cmdSurvey(ctx, []string{args[1], "--help"}, getenv, stdout, stderr)
+		}
+		fmt.Fprint(stdout, surveyUsage)
+		return nil
 	}
 	switch args[0] {
 	case "lint":
@@ -36,26 +70,24 @@ func cmdSurvey(ctx context.Context, args []string, getenv func(string) string, s
 	case "import":
 		return cmdSurveyImport(ctx, args[1:], getenv, stdout, stderr)
 	case "list":
-		return cmdSurveyList(ctx, getenv, stdout)
+		return cmdSurveyList(ctx, args[1:], getenv, stdout)
 	default:
-		fmt.Fprint(stderr, surveyUsage)
-		return usageError{fmt.Sprintf("haveyoursay survey: there is no command %q.", args[0])}
+		return noSuchCommand("haveyoursay survey", args[0], surveyCommands)
 	}
 }
 
-// cmdSurveyLint prints structural errors and easy-read advice. It exits 1
-// when a file has errors (or, with --strict, warnings).
+// cmdSurveyLint prints structural errors and easy-read advice, then a
+// one-line summary. It exits 1 when a file has errors (or, with --strict,
+// warnings).
 func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("survey lint", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	strict := fs.Bool("strict", false, "treat easy-read warnings as errors")
 	wordsFile := fs.String("words", "", "a file of extra hard words to warn about, one a line")
-	if err := fs.Parse(args); err != nil {
-		return usageError{}
+	if help, err := parseFlags(fs, args, surveyLintUsage, stdout); help || err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprint(stderr, surveyUsage)
-		return usageError{"haveyoursay survey lint: name at least one survey file."}
+		return usageError{"haveyoursay survey lint: name at least one survey file. See 'haveyoursay survey lint --help'."}
 	}
 	var opts survey.LintOptions
 	if *wordsFile != "" {
@@ -86,16 +118,41 @@ func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	switch {
-	case errs > 0:
-		return exitError{code: 1, msg: fmt.Sprintf("%d error(s), %d warning(s).", errs, warns)}
-	case warns > 0 && *strict:
-		return exitError{code: 1, msg: fmt.Sprintf("%d warning(s) (--strict).", warns)}
+	fmt.Fprintln(stdout, lintSummary(fs.Args(), errs, warns, *strict))
+	if errs > 0 || (warns > 0 && *strict) {
+		return exitError{code: 1}
 	}
 	return nil
 }
 
+// lintSummary is lint's last line: "day-service.yaml: no problems", or
+// "2 errors, 3 warnings".
+func lintSummary(files []string, errs, warns int, strict bool) string {
+	if errs == 0 && warns == 0 {
+		if len(files) == 1 {
+			return filepath.Base(files[0]) + ": no problems"
+		}
+		return fmt.Sprintf("%d files: no problems", len(files))
+	}
+	s := plural(errs, "error", "errors") + ", " + plural(warns, "warning", "warnings")
+	if strict && errs == 0 {
+		s += " (--strict counts warnings as errors)"
+	}
+	return s
+}
+
+// plural writes a count with the right noun: "1 error", "0 errors".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 func openDB(ctx context.Context, getenv func(string) string) (*store.DB, error) {
+	if getenv("DATABASE_URL") == "" {
+		return nil, errors.New("There is no database to use: DATABASE_URL is not set, and no 'make run' is running in this folder. Start one with 'make run' (in another terminal), or set DATABASE_URL to a PostgreSQL address like postgres://user:password@localhost:5432/haveyoursay.")
+	}
 	url, err := config.DatabaseFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -113,9 +170,13 @@ func openDB(ctx context.Context, getenv func(string) string) (*store.DB, error) 
 
 // cmdSurveyImport stores survey files. A file with errors is not stored.
 func cmdSurveyImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("survey import", flag.ContinueOnError)
+	if help, err := parseFlags(fs, args, surveyImportUsage, stdout); help || err != nil {
+		return err
+	}
+	args = fs.Args()
 	if len(args) == 0 {
-		fmt.Fprint(stderr, surveyUsage)
-		return usageError{"haveyoursay survey import: name at least one survey file."}
+		return usageError{"haveyoursay survey import: name at least one survey file. See 'haveyoursay survey import --help'."}
 	}
 	type file struct {
 		name string
@@ -180,7 +241,14 @@ func reportSaved(stdout io.Writer, name, id string, s store.SavedSurvey) {
 	}
 }
 
-func cmdSurveyList(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+func cmdSurveyList(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("survey list", flag.ContinueOnError)
+	if help, err := parseFlags(fs, args, surveyListUsage, stdout); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("haveyoursay survey list takes no arguments (it was given %q).", fs.Arg(0))}
+	}
 	db, err := openDB(ctx, getenv)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,8 +17,8 @@ import (
 
 func TestSurveyLint(t *testing.T) {
 	out, _, err := runOnce(t, []string{"survey", "lint", "../../survey/demo/day-service.yaml"}, nil)
-	if err != nil || strings.TrimSpace(out) != "" {
-		t.Fatalf("the demo survey should lint clean: err=%v\n%s", err, out)
+	if err != nil || strings.TrimSpace(out) != "day-service.yaml: no problems" {
+		t.Fatalf("the demo survey should lint clean, saying so: err=%v\n%s", err, out)
 	}
 	out, _, err = runOnce(t, []string{"survey", "lint", "../../survey/testdata/short-breaks.yaml"}, nil)
 	if exitCode(err) != 1 {
@@ -27,6 +28,7 @@ func TestSurveyLint(t *testing.T) {
 	if !strings.Contains(out, want) {
 		t.Fatalf("lint output lacks\n%s\ngot:\n%s", want, out)
 	}
+	checkLintSummary(t, out)
 	_, _, err = runOnce(t, []string{"survey", "lint", "no-such-file.yaml"}, nil)
 	if exitCode(err) != 1 {
 		t.Fatalf("a missing file: exit %d, want 1", exitCode(err))
@@ -41,6 +43,7 @@ func TestSurveyLint(t *testing.T) {
 	if err != nil || !strings.Contains(out, "warning") {
 		t.Fatalf("warnings only: err=%v out=%s", err, out)
 	}
+	checkLintSummary(t, out)
 	if _, _, err = runOnce(t, []string{"survey", "lint", "--strict", wordy}, nil); exitCode(err) != 1 {
 		t.Fatalf("--strict with warnings: exit %d, want 1", exitCode(err))
 	}
@@ -52,6 +55,29 @@ func TestSurveyLint(t *testing.T) {
 		if exitCode(err) != 1 || !strings.Contains(out, file+": error: "+says) {
 			t.Errorf("lint %s: exit %d, %q", file, exitCode(err), out)
 		}
+	}
+}
+
+// checkLintSummary: lint's last line counts the errors and warnings it
+// printed above it, e.g. "1 error, 3 warnings".
+func checkLintSummary(t *testing.T, out string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	errs, warns := 0, 0
+	for _, l := range lines[:len(lines)-1] {
+		switch {
+		case strings.Contains(l, ": error: "):
+			errs++
+		case strings.Contains(l, ": warning: "):
+			warns++
+		}
+	}
+	want := plural(errs, "error", "errors") + ", " + plural(warns, "warning", "warnings")
+	if last := lines[len(lines)-1]; last != want {
+		t.Errorf("lint's last line is %q, want %q", last, want)
+	}
+	if !regexp.MustCompile(`^\d+ errors?, \d+ warnings?$`).MatchString(want) || (errs == 1) != strings.HasPrefix(want, "1 error,") {
+		t.Errorf("the summary %q does not read right", want)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -30,6 +31,32 @@ characters. Needs DATABASE_URL; with REDIS_URL, 'disable' and 'password'
 also sign the person out everywhere at once.
 `
 
+var userCommands = []string{"add", "list", "disable", "password"}
+
+var userHelp = map[string]string{
+	"add": `Usage: haveyoursay user add --email E --role admin|staff|safeguarding|reviewer|viewer [--name N]
+
+Adds someone who signs in to the staff dashboard. The password is read from
+standard input when it is piped (one line), else asked for twice without
+showing it; at least 12 characters.
+`,
+	"list": `Usage: haveyoursay user list
+
+Lists the people who sign in to the dashboard, their roles, and when each
+was last seen.
+`,
+	"disable": `Usage: haveyoursay user disable --email E
+
+Stops someone signing in, and signs them out everywhere (at once when
+REDIS_URL is set, else at their next click).
+`,
+	"password": `Usage: haveyoursay user password --email E
+
+Sets a new password (read as for 'user add'), signs the person out
+everywhere and lifts a lock-out.
+`,
+}
+
 // cmdUser manages the people who sign in to the dashboard.
 func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -37,12 +64,18 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		return usageError{}
 	}
 	if isHelp(args[0]) {
+		// "user help add" is "user add --help".
+		if len(args) > 1 && slices.Contains(userCommands, args[1]) {
+			return cmdUser(ctx, []string{args[1], "--help"}, getenv, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, userUsage)
 		return nil
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	email := fs.String("email", "", "their e-mail address, which they sign in with")
+	email := new(string)
+	if args[0] != "list" {
+		fs.StringVar(email, "email", "", "their e-mail address, which they sign in with")
+	}
 	var role, name *string
 	switch args[0] {
 	case "add":
@@ -50,11 +83,10 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		name = fs.String("name", "", "their name, as the dashboard shows it (optional)")
 	case "list", "disable", "password":
 	default:
-		fmt.Fprint(stderr, userUsage)
-		return usageError{fmt.Sprintf("haveyoursay user: there is no command %q.", args[0])}
+		return noSuchCommand("haveyoursay user", args[0], userCommands)
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{}
+	if help, err := parseFlags(fs, args[1:], userHelp[args[0]], stdout); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("haveyoursay user %s: unexpected %q. Give settings as --email E.", args[0], fs.Arg(0))}

@@ -128,9 +128,11 @@ func TestDevSignsInADemoAdmin(t *testing.T) {
 	var base string
 	var m []string
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		// The sign-in is in the banner, printed once the server listens.
 		if l := listening.FindStringSubmatch(stdout.String()); l != nil {
-			base, m = l[1], demoAdmin.FindStringSubmatch(stdout.String())
-			break
+			if base, m = l[1], demoAdmin.FindStringSubmatch(stdout.String()); m != nil {
+				break
+			}
 		}
 	}
 	if base == "" || m == nil {

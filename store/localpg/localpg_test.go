@@ -34,6 +34,10 @@ func TestStartStopKeepsData(t *testing.T) {
 	}
 	running = pg
 	sql := storetest.SQLAt(t, pg.URL())
+	var fsync string
+	if err := sql.QueryRow(ctx, "SHOW fsync").Scan(&fsync); err != nil || fsync != "on" {
+		t.Errorf("fsync is %q (%v): the private server must keep it on, or a crash can lose dev's data", fsync, err)
+	}
 	_, err = sql.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
 	sql.Close()
 	if err != nil {
