@@ -428,3 +428,44 @@ func running(pid int) bool {
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return !strings.HasPrefix(rest, "Z")
 }
+
+var (
+	mdLink  = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	docPath = regexp.MustCompile("`([a-zA-Z0-9_./-]+\\.(?:md|yaml|go))`")
+)
+
+// The README and docs stand alone in a clone: every link and every file
+// they name is inside the repository.
+func TestDocsStandAlone(t *testing.T) {
+	t.Parallel()
+	root := "../.."
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	docs = append(docs, filepath.Join(root, "README.md"))
+	for _, doc := range docs {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		if strings.Contains(text, "../") {
+			t.Errorf("%s points outside the repository (../):\n%s", doc, text[max(0, strings.Index(text, "../")-80):][:160])
+		}
+		for _, m := range mdLink.FindAllStringSubmatch(text, -1) {
+			target, _, _ := strings.Cut(m[1], "#")
+			if target == "" || strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(doc), target)); err != nil {
+				t.Errorf("%s links to %s, which is not in the repository", doc, m[1])
+			}
+		}
+		for _, m := range docPath.FindAllStringSubmatch(text, -1) {
+			if !strings.Contains(m[1], "/") || strings.ContainsAny(m[1], "{}") {
+				continue // a file name alone, e.g. my-survey.yaml
+			}
+			if _, err := os.Stat(filepath.Join(root, m[1])); err != nil {
+				t.Errorf("%s names %s, which is not in the repository", doc, m[1])
+			}
+		}
+	}
+}
