@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -282,6 +283,21 @@ var (
 	binErr  error
 )
 
+// buildFlags is GOFLAGS for building the program in tests: with -race
+// when the tests have it, so the build reuses the packages `go test -race`
+// has just compiled (a build without it compiles everything again: minutes).
+func buildFlags() string {
+	flags := os.Getenv("GOFLAGS")
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "-race" && s.Value == "true" {
+				flags = strings.TrimSpace(flags + " -race")
+			}
+		}
+	}
+	return flags
+}
+
 // builtBinary builds the program once for the package's tests, as
 // script/run does, so script/run's own build finds it up to date.
 func builtBinary(t *testing.T) string {
@@ -295,6 +311,7 @@ func builtBinary(t *testing.T) string {
 		binPath = filepath.Join(dir, "haveyoursay")
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/haveyoursay")
 		cmd.Dir = "../.."
+		cmd.Env = append(os.Environ(), "GOFLAGS="+buildFlags())
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -326,11 +343,11 @@ func TestMakeRunStopsEverythingOnSIGTERM(t *testing.T) {
 	cmd := exec.Command("make", "--no-print-directory", "run")
 	cmd.Dir = "../.."
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "REDIS_URL=") && !strings.HasPrefix(kv, "MAKEFLAGS=") {
+		if !strings.HasPrefix(kv, "DATABASE_URL=") && !strings.HasPrefix(kv, "REDIS_URL=") && !strings.HasPrefix(kv, "MAKEFLAGS=") && !strings.HasPrefix(kv, "GOFLAGS=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, "HYS_BIN="+bin, "HYS_DATA_DIR="+filepath.Join(data, "hys"), "LISTEN_ADDR="+addr, "HYS_DEMO_CONVERSATIONS=0")
+	cmd.Env = append(cmd.Env, "GOFLAGS="+buildFlags(), "HYS_BIN="+bin, "HYS_DATA_DIR="+filepath.Join(data, "hys"), "LISTEN_ADDR="+addr, "HYS_DEMO_CONVERSATIONS=0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
