@@ -30,6 +30,16 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return err
 	}
 	cfg := dev.Config
+	// A second dev on the same folder would stop the first one's database.
+	if running, _ := readDevSettings(func(name string) string {
+		if name == "HYS_DATA_DIR" {
+			return dev.DataDir
+		}
+		return ""
+	}); running != nil {
+		return fmt.Errorf("Have Your Say is already running from %s (process %s, at http://%s). Use that one, or stop it (Ctrl-C in its terminal) and start again.",
+			dev.DataDir, running[devPIDKey], localAddr(running["LISTEN_ADDR"]))
+	}
 	if err := os.MkdirAll(dev.DataDir, 0o755); err != nil {
 		return fmt.Errorf("making the data folder %s: %w", dev.DataDir, err)
 	}

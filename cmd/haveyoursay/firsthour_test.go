@@ -172,6 +172,22 @@ func TestSimFollowsListenAddr(t *testing.T) {
 	}
 }
 
+// A port in use is explained, with what to do.
+func TestAPortInUseIsExplained(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	env := testEnv(t)
+	env["LISTEN_ADDR"] = l.Addr().String()
+	_, _, err = runOnce(t, []string{"serve"}, env)
+	if err == nil || !strings.Contains(err.Error(), "already listening on "+l.Addr().String()) || !strings.Contains(err.Error(), "LISTEN_ADDR=:8081") {
+		t.Errorf("serve on a port in use: %v", err)
+	}
+}
+
 // startDev runs `dev` in the background with env and waits for its banner.
 func startDev(t *testing.T, env map[string]string) (stdout *syncBuffer, stop func()) {
 	t.Helper()
@@ -224,6 +240,10 @@ func TestCommandsFindDevAndConversationsSurviveARestart(t *testing.T) {
 				if !strings.Contains(banner.String(), want) {
 					t.Errorf("dev's start-up lacks %q:\n%s", want, banner)
 				}
+			}
+			// A second dev on the same folder says so, and leaves the first alone.
+			if _, _, err := runOnce(t, []string{"dev"}, env); err == nil || !strings.Contains(err.Error(), "already running") {
+				t.Errorf("a second dev on the same folder: %v", err)
 			}
 			envFile := filepath.Join(project, ".hys", "dev.env")
 			if st, err := os.Stat(envFile); err != nil || st.Mode().Perm() != 0o600 {

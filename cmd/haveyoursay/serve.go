@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/haveyoursay/haveyoursay/config"
@@ -91,6 +93,9 @@ func localAddr(listen string) string {
 // the address listen.
 func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer, ready func(ctx context.Context, s *server.Server, listen string)) error {
 	ln, err := net.Listen("tcp", d.Config.ListenAddr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("Something else is already listening on %s: another Have Your Say, perhaps. Stop it, or set LISTEN_ADDR to another port, like LISTEN_ADDR=:8081.", d.Config.ListenAddr)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (LISTEN_ADDR): %w", d.Config.ListenAddr, err)
 	}
