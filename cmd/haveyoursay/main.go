@@ -90,11 +90,14 @@ Run 'haveyoursay migrate' first after an upgrade.
 	"dev": `Usage: haveyoursay dev
 
 Runs everything on this machine with no set-up: a private PostgreSQL (data in
-.hys/, or DATABASE_URL), Redis in memory (or REDIS_URL), the demo surveys, the
-staff dashboard at http://localhost:8080/ (it prints a demo admin's sign-in)
-and a pretend phone at http://localhost:8080/try. An empty database gets about
-300 demo conversations (HYS_DEMO_CONVERSATIONS=0 for none). Nothing reaches a
-real phone.
+.hys/pgdata, or DATABASE_URL), a private Redis that keeps conversations across
+a restart (data in .hys/redis, or REDIS_URL), the demo surveys, the staff
+dashboard at http://localhost:8080/ (it prints a demo admin's sign-in) and a
+pretend phone at http://localhost:8080/try. An empty database gets about 300
+demo conversations (HYS_DEMO_CONVERSATIONS=0 for none). Nothing reaches a
+real phone. While it runs, .hys/dev.env holds its settings, so the other
+commands (survey, send, user, sim ...) work with no environment. LISTEN_ADDR
+changes the port; HYS_DATA_DIR the folder. Ctrl-C stops it all.
 `,
 	"migrate": `Usage: haveyoursay migrate
 
