@@ -506,3 +506,35 @@ func TestDocsStandAlone(t *testing.T) {
 		}
 	}
 }
+
+// dev.env left by a dev that was killed is ignored; one of a live dev
+// fills in only what the environment leaves empty, and never when the
+// environment names its own database.
+func TestDevSettingsFallBackOnlyOnALiveDev(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, err := writeDevSettings(dir, map[string]string{"DATABASE_URL": "postgres://dev@127.0.0.1:5999/haveyoursay", "LISTEN_ADDR": "127.0.0.1:8123", "PUBLIC_URL": "http://it's quoted"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"HYS_DATA_DIR": dir, "LISTEN_ADDR": ":9000"}
+	got := devSettings(envFrom(env))
+	if got("DATABASE_URL") != "postgres://dev@127.0.0.1:5999/haveyoursay" || got("LISTEN_ADDR") != ":9000" || got("PUBLIC_URL") != "http://it's quoted" {
+		t.Errorf("a live dev's settings: DATABASE_URL %q, LISTEN_ADDR %q, PUBLIC_URL %q", got("DATABASE_URL"), got("LISTEN_ADDR"), got("PUBLIC_URL"))
+	}
+	own := map[string]string{"HYS_DATA_DIR": dir, "DATABASE_URL": "postgres://prod/db"}
+	if got := devSettings(envFrom(own)); got("LISTEN_ADDR") != "" || got("DATABASE_URL") != "postgres://prod/db" {
+		t.Errorf("with DATABASE_URL set, dev's settings were used: LISTEN_ADDR %q", got("LISTEN_ADDR"))
+	}
+
+	// The same file from a process that has ended.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "dev.env"))
+	stale := regexp.MustCompile(`(?m)^HYS_DEV_PID=.*$`).ReplaceAllString(string(b), fmt.Sprintf("HYS_DEV_PID='%d'", gone.Process.Pid))
+	os.WriteFile(filepath.Join(dir, "dev.env"), []byte(stale), 0o600)
+	if got := devSettings(envFrom(env)); got("DATABASE_URL") != "" {
+		t.Errorf("a dead dev's settings were used: DATABASE_URL %q", got("DATABASE_URL"))
+	}
+}
