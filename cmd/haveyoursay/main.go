@@ -144,11 +144,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "bench":
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		// "help CMD [SUB]" is "CMD [SUB] --help".
+		// "help CMD [SUB]" is "CMD [SUB] --help" (an unknown CMD gets a suggestion).
 		if len(args) > 1 && !isHelp(args[1]) {
-			if !slices.Contains(commandNames(), args[1]) {
-				return noSuchCommand("haveyoursay", args[1], commandNames())
-			}
 			return run(ctx, append(slices.Clone(args[1:]), "--help"), getenv, stdin, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)
