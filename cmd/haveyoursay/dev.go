@@ -83,6 +83,9 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + localAddr(cfg.ListenAddr)
 	}
+	if cfg.SMSFrom == "" {
+		cfg.SMSFrom = demo.DaysNumber // invitations and reminders come from the demo's number
+	}
 	// Texts sent in dev go to the Twilio emulator's REST API, never to Twilio.
 	if cfg.TwilioAPIURL == "" {
 		emu := phonesim.New(phonesim.Config{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, WebhookBase: cfg.PublicURL})
@@ -131,6 +134,7 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 			"TWILIO_ACCOUNT_SID": cfg.TwilioAccountSID,
 			"TWILIO_AUTH_TOKEN":  cfg.TwilioAuthToken,
 			"TWILIO_API_URL":     cfg.TwilioAPIURL,
+			"TWILIO_SMS_FROM":    cfg.SMSFrom,
 		}
 		if generatedKey {
 			settings["HYS_SECRET_KEY"] = cfg.SecretKey

@@ -250,8 +250,19 @@ func TestCommandsFindDevAndConversationsSurviveARestart(t *testing.T) {
 				t.Fatalf("dev.env: %v, mode %v; want it private (0600)", err, st.Mode().Perm())
 			}
 
+			demoFile, _ := filepath.Abs("../../survey/demo/day-service.yaml")
+			list := filepath.Join(project, "people.csv")
+			os.WriteFile(list, []byte("phone\n+447700900555\n"), 0o644)
 			t.Chdir(project) // a newcomer's shell in the project, with no settings
-			out, _, err := runOnce(t, []string{"survey", "list"}, nil)
+			out, _, err := runOnce(t, []string{"survey", "import", demoFile}, nil)
+			if err != nil || !strings.Contains(out, `survey "day-service" is unchanged`) {
+				t.Fatalf("survey import with no environment: %v\n%s", err, out)
+			}
+			out, stderr, err := runOnce(t, []string{"send", "--survey", "day-service", "--to", list, "--any-time"}, nil)
+			if err != nil || !strings.Contains(stderr, "sent 1 of 1") {
+				t.Fatalf("send with no environment: %v\n%s\n%s", err, out, stderr)
+			}
+			out, _, err = runOnce(t, []string{"survey", "list"}, nil)
 			if err != nil || !strings.Contains(out, "day-service") {
 				t.Fatalf("survey list with no environment: %v\n%s", err, out)
 			}
