@@ -155,11 +155,12 @@ func devBanner(base, email, password, dataDir string) string {
 	self := selfCommand()
 	return fmt.Sprintf(`
 Have Your Say is ready.
-  Try it:      %[1]s/try  (a phone in your browser: text DAYS to %[2]s, or call it)
+  Try it:      %[1]s/try  (a phone in your browser)
+  Demo:        text DAYS to %[2]s, or call it; "Your home" is on %[7]s
   From here:   %[3]s sim sms --survey day-service   (or sim call)
   Staff:       %[1]s/  sign in as %[4]s with the password %[5]s
   Stop:        press Ctrl-C (your data stays in %[6]s)
-`, base, demo.DaysNumber, self, email, password, dataDir)
+`, base, demo.DaysNumber, self, email, password, dataDir, demo.HomeNumber)
 }
 
 // selfCommand is how to run this program again from the working folder:
