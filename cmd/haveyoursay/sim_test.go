@@ -67,9 +67,9 @@ func TestSimTextsASurveyToTheEnd(t *testing.T) {
 	for _, want := range []string{
 		"you> DAYS\n",
 		"them> Hello. This is Have Your Say.",
-		"Reply 1 for Good, 2 for OK, 3 for Not good",
+		"Reply with a number:\n1 Good\n2 OK\n3 Not good",
 		"You said: 4.",
-		"them> You said: The same.\n      Thank you. We will tell you what we do with your ideas.",
+		"them> You said: The same.\n      Thank you for your answers. Our team will read every one.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the conversation lacks %q:\n%s", want, out)
