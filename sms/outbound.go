@@ -34,7 +34,6 @@ import (
 // queueName is the River queue for texts.
 const queueName = "sms"
 
-
 // busyFor is how recently a member must have texted in another survey for
 // an invitation to wait rather than start.
 const busyFor = 30 * time.Minute
