@@ -449,7 +449,11 @@ func (e *engine) stepConsent(in Input) {
 	e.sess.Tries++
 	switch e.sess.Tries {
 	case 1:
-		e.say("retry", e.phrase("retry"))
+		if silent {
+			e.say("no-answer", e.phrase("no-answer"))
+		} else {
+			e.say("retry", e.phrase("retry"))
+		}
 		e.consentPrompts()
 	case 2:
 		e.say("simpler", e.phrase("simpler"))

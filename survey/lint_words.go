@@ -326,3 +326,17 @@ func introCount(p *parser, s *Survey) {
 		}
 	}
 }
+
+// EasyReadProblems lists what easy read would change in a sentence or
+// more that a member reads or hears, in English: a sentence over
+// MaxSentenceWords, a word or idiom to avoid, "I", numbers that do not
+// agree. None: nil. Tests use it on every sentence a conversation sends.
+func EasyReadProblems(text string) []string {
+	p := &parser{}
+	newWordChecker(p, LintOptions{}).check("it", 1, text, true, false)
+	var out []string
+	for _, d := range p.diags {
+		out = append(out, strings.TrimPrefix(d.Message, "it "))
+	}
+	return out
+}
