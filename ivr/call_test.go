@@ -101,7 +101,7 @@ func TestWrongKeysAndSilenceNeverHangUp(t *testing.T) {
 	// Silence at consent too: asked again, never hung up on.
 	c2 := e.call("+447700900124")
 	must(t, c2.Silence())
-	expectHeard(t, c2, "Sorry, we did not understand.", "Is that OK?")
+	expectHeard(t, c2, "We did not get an answer.", "Is that OK?")
 	must(t, c2.Silence())
 	expectHeard(t, c2, "We will ask in a different way.", "Can we keep your answers?")
 	e.flush()
