@@ -211,3 +211,41 @@ phrases:
 		}
 	}
 }
+
+// A survey may change any phrase, the call's own words too (voice-notice
+// was once refused), per language; PhraseCount picks the "-one" form.
+func TestSurveyChangesAnyPhrase(t *testing.T) {
+	s, err := Parse("p.yaml", []byte(`id: p
+language: en-GB
+consent: OK?
+questions:
+  - {id: q, ask: "How is it?", answer: words}
+phrases:
+  voice-notice: "Hello. This is {org}. We record calls."
+translations:
+  cy:
+    phrases:
+      voice-notice: "Helo. {org} sydd yma."
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Phrase("en-GB", "voice-notice", "org", "Oakfield"); got != "Hello. This is Oakfield. We record calls." {
+		t.Errorf("en-GB: %q", got)
+	}
+	if got := s.Phrase("cy", "voice-notice", "org", "Oakfield"); got != "Helo. Oakfield sydd yma." {
+		t.Errorf("cy: %q", got)
+	}
+	if got := s.Phrase("cy", "thanks"); got != WelshPhrases["thanks"] {
+		t.Errorf("cy thanks from the Welsh book: %q", got)
+	}
+	if got := s.PhraseCount("en-GB", "voice-minutes", 1, "minutes", "1"); got != "It takes about 1 minute." {
+		t.Errorf("1 minute: %q", got)
+	}
+	if got := s.PhraseCount("en-GB", "voice-minutes", 3, "minutes", "3"); got != "It takes about 3 minutes." {
+		t.Errorf("3 minutes: %q", got)
+	}
+	if got := Phrase("cy-GB", "offer"); got != WelshPhrases["offer"] {
+		t.Errorf("no survey, cy-GB: %q", got)
+	}
+}
