@@ -936,7 +936,8 @@ func (e *engine) back() {
 // ---- menus ----
 
 // menu builds the menu of q for the session's channel, the choice before
-// the key: "For Yes, press 1." / "Reply 1 for Yes, 2 for No".
+// the key: "For Yes, press 1." by phone; by text one option a line,
+// "Reply with a number:", "1 Yes", "2 No".
 func (e *engine) menu(q *Question) string {
 	sms := e.sms()
 	emoji := sms && (e.s.SMSEmoji || e.sess.Needs.EmojiMenus)
