@@ -195,7 +195,7 @@ phrases:
 	}
 	all := strings.Join(got, "\n")
 	for _, want := range []string{
-		`x.yaml:3: warning: the intro uses "lets": easy read avoids idioms`,
+		`x.yaml:3: warning: the intro uses "let's": easy read avoids idioms`,
 		`x.yaml:3: warning: the intro says there are 3 questions, but the survey asks 2`,
 		`x.yaml:7: warning: question "a" offers 2 answers in its words ("Is your club good or bad?") but its menu has 3`,
 		`x.yaml:11: warning: question "b" uses "pick a number"`,

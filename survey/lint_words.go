@@ -85,11 +85,12 @@ type wordChecker struct {
 	p       *parser
 	hard    map[string]string // single words
 	idioms  map[string]string // normalised "w1 w2" -> try
+	display map[string]string // normalised idiom -> as written ("lets" -> "let's")
 	english bool              // check words (not only sentence length)
 }
 
 func newWordChecker(p *parser, opts LintOptions) *wordChecker {
-	c := &wordChecker{p: p, hard: map[string]string{}, idioms: map[string]string{}}
+	c := &wordChecker{p: p, hard: map[string]string{}, idioms: map[string]string{}, display: map[string]string{}}
 	add := func(k, v string, idiom bool) {
 		toks := tokens(strings.ReplaceAll(k, "-", ""), false)
 		switch {
@@ -98,6 +99,7 @@ func newWordChecker(p *parser, opts LintOptions) *wordChecker {
 			c.hard[toks[0]] = v
 		default:
 			c.idioms[strings.Join(toks, " ")] = v
+			c.display[strings.Join(toks, " ")] = strings.ToLower(k)
 		}
 	}
 	for k, v := range HardWords {
@@ -151,9 +153,9 @@ func (c *wordChecker) check(where string, l int, t string, words, member bool) {
 			continue
 		}
 		if try := c.idioms[idiom]; try != "" {
-			c.p.warnf(l, "%s uses %q: easy read avoids idioms and vague words (try %q)", where, idiom, try)
+			c.p.warnf(l, "%s uses %q: easy read avoids idioms and vague words (try %q)", where, c.display[idiom], try)
 		} else {
-			c.p.warnf(l, "%s uses %q: easy read avoids idioms and vague words; say exactly what you mean", where, idiom)
+			c.p.warnf(l, "%s uses %q: easy read avoids idioms and vague words; say exactly what you mean", where, c.display[idiom])
 		}
 	}
 	if !member {
