@@ -187,7 +187,7 @@ func TestTryItTextsThroughTheRealWebhook(t *testing.T) {
 			t.Fatalf("texting %q: %+v", body, last)
 		}
 	}
-	if got := strings.Join(last.Replies, "\n"); !strings.Contains(got, "Thank you. We will tell you what we do with your ideas.") {
+	if got := strings.Join(last.Replies, "\n"); !strings.Contains(got, "Thank you for your answers. Our team will read every one.") {
 		t.Errorf("the last reply is %q, want the thanks", got)
 	}
 }

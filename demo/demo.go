@@ -214,7 +214,8 @@ func (o Options) talk(ctx context.Context, client *http.Client, v visit, rng *ra
 // understand their last answer (the engine's retry and ladder phrases,
 // in English and Welsh).
 func notUnderstood(said string) bool {
-	for _, p := range []string{"did not get that", "different way", "just one answer", "ddim deall", "ffordd wahanol", "un ateb"} {
+	for _, p := range []string{"did not understand", "did not get an answer", "different way", "one answer",
+		"ddim deall", "ddim ateb", "ffordd wahanol", "un ateb"} {
 		if strings.Contains(said, p) {
 			return true
 		}

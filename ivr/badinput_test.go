@@ -117,7 +117,7 @@ func TestHashSkipsOptionalNumberQuestion(t *testing.T) {
 		t.Fatalf("optional number gather = %+v", g)
 	}
 	must(t, c.Press("#"))
-	expectHeard(t, c, "We will skip that one.", "How many friends did you see?")
+	expectHeard(t, c, "We will skip this question.", "How many friends did you see?")
 	// Not optional: "#" still ends the number at once.
 	if g := c.Gather(); g.FinishOnKey != "#" {
 		t.Errorf("number gather finishOnKey = %q", g.FinishOnKey)
@@ -149,7 +149,7 @@ func TestOddInputsAreStoredCleanly(t *testing.T) {
 		wantHear string
 	}{
 		{"NUL and invalid UTF-8", []string{"SpeechResult", "great\x00 \xff", "Confidence", "0.9"}, "good", "great \uFFFD", "You said: Good."},
-		{"50 digits", []string{"Digits", strings.Repeat("1", 50)}, "", "", "Sorry, I did not get that."},
+		{"50 digits", []string{"Digits", strings.Repeat("1", 50)}, "", "", "Sorry, we did not understand."},
 		{"not keypad keys", []string{"Digits", "x2y"}, "ok", "2", "You said: OK."},
 		{"10 kB of speech", []string{"SpeechResult", strings.Repeat("blah ", 2000)}, "", "", "How do you feel"},
 		{"repeated parameters", []string{}, "good", "1", "You said: Good."},
@@ -317,7 +317,7 @@ func TestEverythingSaidIsKept(t *testing.T) {
 	e := newEnv(t, options{})
 	c := e.atQuestion1(t, member)
 	must(t, c.Speak("the staff shout at me and hurt me", 0.8))
-	expectHeard(t, c, "Sorry, I did not get that.")
+	expectHeard(t, c, "Sorry, we did not understand.")
 	must(t, c.Press("9"))
 	must(t, c.Press("2"))
 	expectHeard(t, c, "You said: OK.")
@@ -368,7 +368,7 @@ func TestRestartMidCallKeepsEverything(t *testing.T) {
 		form.Set("From", from)
 		doc := e.postTwiML(t, ivr.PathStep+"?st=broken", form)
 		if from == member {
-			if !strings.Contains(doc, "To carry on where you stopped, press 1.") {
+			if !strings.Contains(doc, "To go on from where you stopped, press 1.") {
 				t.Fatalf("restart with a known number: %s", doc)
 			}
 			form.Set("Digits", "1")

@@ -40,6 +40,7 @@ func (h *Handler) incoming(ctx context.Context, c *call, r *http.Request) ([]twi
 	// when it names the one they stopped in.
 	if rs, ok := h.loadResume(ctx, c.from); ok && (len(onNumber) == 0 || slices.Contains(onNumber, rs.Sess.SurveyID)) {
 		if sv, err := h.Catalog.Version(ctx, rs.Sess.SurveyID, rs.Sess.Version); err == nil {
+			rs.Sess.Needs = needs // as staff set them now
 			st := callState{Conv: rs.Conv, N: c.firstN(), Mode: modeResume, Sess: rs.Sess}
 			return append([]twiml.Element{h.notice(sv, rs.Sess.Lang, rs.Sess.Needs.SlowSpeech)}, h.resumeOffer(sv, st, "")...), nil
 		}
@@ -252,7 +253,7 @@ func (h *Handler) pickMenu(st callState, lead string) []twiml.Element {
 	x := survey.Expect{NumDigits: 1}
 	for i, id := range st.Picks {
 		if sv, _, ok := h.Catalog.Current(id); ok {
-			item := strings.NewReplacer("{title}", sv.Title, "{key}", strconv.Itoa(i+1)).Replace(h.phrase(nil, lang, "voice-pick-item"))
+			item := survey.Phrase(lang, "voice-pick-item", "title", sv.Title, "key", strconv.Itoa(i+1))
 			prompts = append(prompts, h.prompt(sv, lang, "voice-pick-item", item, slow))
 			x.Hints = append(x.Hints, sv.Title)
 		}
@@ -600,7 +601,8 @@ func (h *Handler) recordVerbs(c *call, st callState, reply survey.Reply, prompts
 	if maxSecs <= 0 {
 		maxSecs = 60
 	}
-	rec := &twiml.VoiceRecord{Action: h.recordURL(st), Method: "POST", FinishOnKey: "#", MaxLength: strconv.Itoa(maxSecs),
+	// We say "press 1" to finish (hash only ever skips); any key ends it.
+	rec := &twiml.VoiceRecord{Action: h.recordURL(st), Method: "POST", FinishOnKey: "1234567890*#", MaxLength: strconv.Itoa(maxSecs),
 		Timeout: seconds(h.conf().GatherTimeout), PlayBeep: "true", Trim: "trim-silence",
 		RecordingStatusCallback: h.url(PathRecording, q), RecordingStatusCallbackMethod: "POST",
 		RecordingStatusCallbackEvent: "completed absent"}

@@ -16,7 +16,7 @@ func TestCallByKeypad(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{})
 	c := e.call(member)
-	expectHeard(t, c, "This is Oakfield", "We record this call", "someone is hurting you",
+	expectHeard(t, c, "This is Oakfield", "We record this call", "If you are not safe, we may tell people who can help you.",
 		"We want to know what you think", "There are 3 questions. It takes about 1 minute.", "Is that OK?",
 		"For Yes, press 1.", "or say your answer")
 	g := c.Gather()
@@ -36,7 +36,7 @@ func TestCallByKeypad(t *testing.T) {
 	must(t, c.Press("4"))
 	expectHeard(t, c, "You said: 4.", "Question 3 of 3.")
 	must(t, c.Press("2"))
-	expectHeard(t, c, "You said: The same.", "Thank you. We will tell you what we do with your ideas.", "To talk to a person, press 0.")
+	expectHeard(t, c, "You said: The same.", "Thank you for your answers. Our team will read every one.", "To talk to a person, press 0.")
 	must(t, c.Silence()) // no 0 at the last offer of a person: the call ends
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Fatalf("the call should have ended politely, it waits for %q", c.Waiting())
@@ -71,7 +71,7 @@ func TestCallBySpeech(t *testing.T) {
 	expectHeard(t, c, "You said: Good.")
 	must(t, c.Speak("five", 0.7))
 	must(t, c.Speak("more", 0.9))
-	expectHeard(t, c, "Thank you.")
+	expectHeard(t, c, "Thank you for your answers.")
 	e.flush()
 	if _, consent := e.conversation(c.Sid); consent != `said "yes please"` {
 		t.Errorf("consent = %q", consent)
@@ -88,22 +88,22 @@ func TestWrongKeysAndSilenceNeverHangUp(t *testing.T) {
 	c := e.call(member)
 	must(t, c.Press("1"))
 	must(t, c.Press("9"))
-	expectHeard(t, c, "Sorry, I did not get that.", "How do you feel about your day service?")
+	expectHeard(t, c, "Sorry, we did not understand.", "How do you feel about your day service?")
 	must(t, c.Silence())
-	expectHeard(t, c, "Let me ask in a different way.", "Is your day service good or not good?")
+	expectHeard(t, c, "We will ask in a different way.", "Is your day service good, OK, or not good?")
 	must(t, c.Press("8"))
-	expectHeard(t, c, "Would you like to talk to a person?")
+	expectHeard(t, c, "Do you want to talk to a person?")
 	must(t, c.Silence())
-	expectHeard(t, c, "That is OK. Let's go on.", "Question 2 of 3.")
+	expectHeard(t, c, "That is OK. We will go on.", "Question 2 of 3.")
 	if c.Waiting() != phonesim.WaitGather {
 		t.Fatalf("waiting for %q", c.Waiting())
 	}
 	// Silence at consent too: asked again, never hung up on.
 	c2 := e.call("+447700900124")
 	must(t, c2.Silence())
-	expectHeard(t, c2, "Sorry, I did not get that.", "Is that OK?")
+	expectHeard(t, c2, "We did not get an answer.", "Is that OK?")
 	must(t, c2.Silence())
-	expectHeard(t, c2, "Let me ask in a different way.", "Is it OK if we keep your answers?")
+	expectHeard(t, c2, "We will ask in a different way.", "Can we keep your answers?")
 	e.flush()
 	got := e.answers(c.Sid)
 	if len(got) != 1 || got[0].Question != "feel" || !got[0].NoAnswer {
@@ -119,14 +119,14 @@ func TestStarZeroAndHash(t *testing.T) {
 	must(t, c.Press("*"))
 	expectHeard(t, c, "How do you feel about your day service?", "For Good, press 1.")
 	must(t, c.Press("0"))
-	expectHeard(t, c, "A person will call you back soon.", "Now, back to the question.", "How do you feel")
+	expectHeard(t, c, "A person from our team will call you back.", "Here is the question again.", "How do you feel")
 	must(t, c.Press("0")) // pressing 0 again books no second call back
 	must(t, c.Press("3"))
 	expectHeard(t, c, "You said: Not good.", "What would make your day service better?", "press hash")
 	must(t, c.Press("#"))
-	expectHeard(t, c, "OK. We will skip that one.", "How kind are the staff?")
+	expectHeard(t, c, "OK. We will skip this question.", "How kind are the staff?")
 	must(t, c.Press("#")) // not optional
-	expectHeard(t, c, "We need an answer to this one, please.", "How kind are the staff?")
+	expectHeard(t, c, "We need an answer to this question.", "How kind are the staff?")
 	must(t, c.Hangup())
 	e.flush()
 	if n := e.count(`SELECT count(*) FROM callbacks WHERE conversation_id = $1 AND channel = 'voice'`, c.Sid); n != 1 {
@@ -154,7 +154,7 @@ func TestZeroDialsStaffInOfficeHours(t *testing.T) {
 	c := e.call(member)
 	must(t, c.Press("1"))
 	must(t, c.Press("0"))
-	expectHeard(t, c, "I will put you through to a person now.")
+	expectHeard(t, c, "We are calling a person for you.")
 	if d := c.Dialed(); len(d) != 1 || d[0] != "+441610000000" {
 		t.Errorf("dialled %v", d)
 	}
@@ -173,11 +173,11 @@ func TestRecordingTranscribedAfterTheCall(t *testing.T) {
 	expectHeard(t, c, "What would make your day service better?", "To skip this question, press hash now. Or speak after the beep")
 	must(t, c.Silence()) // no key during the question: the beep and the recording
 	rv := c.RecordVerb()
-	if rv == nil || rv.FinishOnKey != "#" || rv.MaxLength != 90 || !rv.Transcribe || rv.RecordingStatusCallback == "" {
+	if rv == nil || rv.FinishOnKey != "1234567890*#" || rv.MaxLength != 90 || !rv.Transcribe || rv.RecordingStatusCallback == "" {
 		t.Fatalf("record verb = %+v", rv)
 	}
 	must(t, c.Silence()) // an empty recording is asked for once more
-	expectHeard(t, c, "Sorry, I did not hear anything.", "What would make your day service better?")
+	expectHeard(t, c, "We did not hear you.", "What would make your day service better?")
 	must(t, c.Silence())
 	must(t, c.Record(6, "More trips out please"))
 	expectHeard(t, c, "Thank you. We have your message.", "How kind are the staff?")
@@ -252,12 +252,12 @@ func TestHangUpThenCarryOn(t *testing.T) {
 	}
 
 	again := e.call(member)
-	expectHeard(t, again, "We record this call", "Welcome back. To carry on where you stopped, press 1.")
+	expectHeard(t, again, "We record this call", "Welcome back. To go on from where you stopped, press 1.")
 	must(t, again.Press("1"))
-	expectHeard(t, again, "OK. Let's carry on.", "How kind are the staff?")
+	expectHeard(t, again, "OK. We will go on from where you stopped.", "How kind are the staff?")
 	must(t, again.Press("5"))
 	must(t, again.Press("1"))
-	expectHeard(t, again, "Thank you.")
+	expectHeard(t, again, "Thank you for your answers.")
 	e.flush()
 	if status, _ := e.conversation(first.Sid); status != "completed" {
 		t.Errorf("status after carrying on = %s, want completed", status)
@@ -284,7 +284,7 @@ func TestCallBackAndStartAgain(t *testing.T) {
 	must(t, first.Hangup())
 	again := e.call(member)
 	must(t, again.Press("2"))
-	expectHeard(t, again, "OK. Let's start again.", "Is that OK?")
+	expectHeard(t, again, "OK. We will start again.", "Is that OK?")
 	must(t, again.Press("1"))
 	expectHeard(t, again, "Question 1 of 3.")
 	e.flush()

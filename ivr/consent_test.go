@@ -41,11 +41,11 @@ func TestNoConsentByPhone(t *testing.T) {
 		c.Silence,
 		func() error { return c.Speak("I am not sure", 0.8) },
 		func() error { return c.Speak("maybe later", 0.8) })
-	if !strings.Contains(said[0], "Is that OK?") || !strings.Contains(said[1], "Is it OK if we keep your answers?") ||
-		!strings.Contains(said[2], "Would you like to talk to a person?") {
+	if !strings.Contains(said[0], "Is that OK?") || !strings.Contains(said[1], "Can we keep your answers?") ||
+		!strings.Contains(said[2], "Do you want to talk to a person?") {
 		t.Errorf("the ladder: %q", said[:3])
 	}
-	if last := said[3]; !strings.Contains(last, "That is OK.") || !strings.Contains(last, "You can call us again any time.") {
+	if last := said[3]; !strings.Contains(last, "That is OK.") || !strings.Contains(last, "You can call us again at any time.") {
 		t.Errorf("goodbye: %q", last)
 	}
 	for _, s := range said {
@@ -76,7 +76,7 @@ func TestPersonAtConsentByPhone(t *testing.T) {
 	c := e.call(member)
 	said := steps(t, c, c.Silence, c.Silence, c.Silence, func() error { return c.Press("1") })
 	last := said[3]
-	if !strings.Contains(last, "A person will call you back soon.") || strings.Contains(last, notKept) {
+	if !strings.Contains(last, "A person from our team will call you back.") || strings.Contains(last, notKept) {
 		t.Errorf("after yes to a person: %q", last)
 	}
 	if c.Waiting() != phonesim.WaitEnded {
@@ -102,7 +102,7 @@ func TestHelpAfterTheEndByPhone(t *testing.T) {
 		for _, k := range []string{"1", "1", "4", "2"} {
 			must(t, c.Press(k))
 		}
-		expectHeard(t, c, "Thank you. We will tell you what we do with your ideas.", "To talk to a person, press 0.")
+		expectHeard(t, c, "Thank you for your answers. Our team will read every one.", "To talk to a person, press 0.")
 		if g := c.Gather(); g == nil || g.NumDigits != 1 || g.Timeout > 5 || g.ActionOnEmptyResult {
 			t.Fatalf("the last offer waits briefly for one key: %+v", g)
 		}
@@ -110,13 +110,13 @@ func TestHelpAfterTheEndByPhone(t *testing.T) {
 	}
 	c := finish(member)
 	must(t, c.Press("0"))
-	expectHeard(t, c, "A person will call you back soon.")
+	expectHeard(t, c, "A person from our team will call you back.")
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Errorf("waiting for %q", c.Waiting())
 	}
 	c2 := finish("+447700900126")
 	must(t, c2.Press("5"))
-	expectHeard(t, c2, "This survey is finished.")
+	expectHeard(t, c2, "This survey has finished.")
 	if h := heard(c2); strings.Contains(h, "press 0") || c2.Waiting() != phonesim.WaitEnded {
 		t.Errorf("offered twice, or not ended: %q, waiting for %q", h, c2.Waiting())
 	}

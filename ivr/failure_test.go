@@ -34,7 +34,7 @@ func TestRedisStopsMidCall(t *testing.T) {
 	must(t, c.Press("4"))
 	expectHeard(t, c, "You said: 4.", "Question 3 of 3.")
 	must(t, c.Speak("fewer", 0.9))
-	expectHeard(t, c, "Thank you.", "To talk to a person, press 0.")
+	expectHeard(t, c, "Thank you for your answers.", "To talk to a person, press 0.")
 	must(t, c.Silence()) // no 0 at the last offer of a person: the call ends
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Fatalf("waiting for %q", c.Waiting())
@@ -77,7 +77,7 @@ func TestPostgresFailsMidCall(t *testing.T) {
 	must(t, c.Record(3, "more music"))
 	must(t, c.Press("2"))
 	must(t, c.Press("1"))
-	expectHeard(t, c, "Thank you.")
+	expectHeard(t, c, "Thank you for your answers.")
 	// Calls still start with Postgres down (their needs cannot be read).
 	c2 := e.call("+447700900126")
 	expectHeard(t, c2, "Is that OK?")
@@ -177,7 +177,7 @@ func TestBothDownStillAnswersKindly(t *testing.T) {
 	must(t, c.Press("*"))
 	expectHeard(t, c, "Would you like more days")
 	must(t, c.Press("1"))
-	expectHeard(t, c, "Thank you.", "To talk to a person, press 0.")
+	expectHeard(t, c, "Thank you for your answers.", "To talk to a person, press 0.")
 	must(t, c.Silence()) // no 0 at the last offer of a person: the call ends
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Errorf("waiting for %q", c.Waiting())

@@ -37,11 +37,11 @@ func TestPanicAnswersKindTwiML(t *testing.T) {
 		serve      http.HandlerFunc
 		want       []string
 	}{
-		{"incoming", PathIncoming, h.ServeIncoming, []string{"Sorry, something went wrong on our side. Please call again later.", "<Hangup"}},
-		{"step", PathStep + "?st=" + h.seal(st), h.ServeStep, []string{"try that again.", "<Redirect", "r=1", "e=1"}},
-		{"step, third failure", PathStep + "?st=" + h.seal(st) + "&r=1&e=2", h.ServeStep, []string{"Please call again later.", "<Hangup"}},
-		{"record", PathRecord + "?st=" + h.seal(st), h.ServeRecorded, []string{"try that again."}},
-		{"bad state", PathStep + "?st=garbage", h.ServeStep, []string{"Please call again later."}},
+		{"incoming", PathIncoming, h.ServeIncoming, []string{"Sorry, our computer had a problem. Please call us again later.", "<Hangup"}},
+		{"step", PathStep + "?st=" + h.seal(st), h.ServeStep, []string{"We will try again.", "<Redirect", "r=1", "e=1"}},
+		{"step, third failure", PathStep + "?st=" + h.seal(st) + "&r=1&e=2", h.ServeStep, []string{"Please call us again later.", "<Hangup"}},
+		{"record", PathRecord + "?st=" + h.seal(st), h.ServeRecorded, []string{"We will try again."}},
+		{"bad state", PathStep + "?st=garbage", h.ServeStep, []string{"Please call us again later."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()

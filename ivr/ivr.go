@@ -370,37 +370,10 @@ func (h *Handler) Wait() { h.bg.Wait() }
 
 // ---- words ----
 
-// voicePhrases are this package's own words; a survey may change them with
-// `phrases:` (and per translation), like the engine's.
-var voicePhrases = map[string]string{
-	"voice-notice":       "Hello. This is {org}. We record this call, so we can listen carefully to what you say. If you tell us that someone is hurting you, we may need to tell someone, to keep you safe.",
-	"voice-length":       "There are {n} questions. It takes about {minutes} minutes.",
-	"voice-length-one":   "There is 1 question. It takes about {minutes} minutes.",
-	"voice-speech-tip":   "You can press the keys, or say your answer.",
-	"voice-resume":       "Welcome back. To carry on where you stopped, press 1. To start again, press 2.",
-	"voice-carry-on":     "OK. Let's carry on.",
-	"voice-start-again":  "OK. Let's start again.",
-	"voice-dial":         "I will put you through to a person now. Please hold on.",
-	"voice-pick":         "Which one would you like to answer?",
-	"voice-pick-item":    "For {title}, press {key}.",
-	"voice-pick-help":    "A person will call you back soon.",
-	"voice-nothing":      "Sorry, there is nothing to answer on this number just now. Thank you for calling. Goodbye.",
-	"voice-sorry":        "Sorry, something went wrong on our side. Let's try that again.",
-	"voice-sorry-end":    "Sorry, something went wrong on our side. Please call again later. Thank you for calling. Goodbye.",
-	"voice-not-got-that": "Sorry, I did not get that.",
-	"voice-end-offer":    "To talk to a person, press 0.",
-}
-
+// phrase is the phrase id in lang from the phrase book (survey.Phrase):
+// the survey's own words when it changes it, {org} filled in.
 func (h *Handler) phrase(sv *survey.Survey, lang, key string) string {
-	text := voicePhrases[key]
-	if sv != nil {
-		if t, ok := sv.Translations[lang]; ok && lang != sv.Language && t.Phrases[key] != "" {
-			text = t.Phrases[key]
-		} else if sv.Phrases[key] != "" {
-			text = sv.Phrases[key]
-		}
-	}
-	return strings.ReplaceAll(text, "{org}", h.conf().OrgName)
+	return sv.Phrase(lang, key, "org", h.conf().OrgName)
 }
 
 // lengthPhrase tells how many questions there are and roughly how long
@@ -418,14 +391,9 @@ func (h *Handler) lengthPhrase(sv *survey.Survey, lang string) string {
 		}
 	}
 	minutes := max(1, (secs+59)/60)
-	key := "voice-length"
-	if n == 1 {
-		key = "voice-length-one"
+	text := sv.PhraseCount(lang, "voice-length", n, "n", strconv.Itoa(n), "minutes", strconv.Itoa(minutes))
+	if strings.Contains(sv.Phrase(lang, "voice-length"), "{minutes}") {
+		return text // a survey's own sentence that says both
 	}
-	text := strings.ReplaceAll(h.phrase(sv, lang, key), "{n}", strconv.Itoa(n))
-	text = strings.ReplaceAll(text, "{minutes}", strconv.Itoa(minutes))
-	if minutes == 1 && sv.Language == lang && strings.HasPrefix(lang, "en") {
-		text = strings.ReplaceAll(text, "1 minutes", "1 minute")
-	}
-	return text
+	return text + " " + sv.PhraseCount(lang, "voice-minutes", minutes, "minutes", strconv.Itoa(minutes))
 }

@@ -68,7 +68,7 @@ questions:
     options:
       - {value: lavender, say: Purple, key: 1, words: [lavender, purple]}
       - {value: buttercup, say: Yellow, key: 2, words: [buttercup, yellow]}
-thanks: Thank you. We will tell you what we do with your ideas.
+thanks: Thank you for your answers. Our team will read every one.
 `
 
 const (
@@ -259,9 +259,9 @@ func TestNoAnswerOrNumberInAnyURL(t *testing.T) {
 	c2 := e.call(member)
 	expectHeard(t, c2, "Welcome back.")
 	must(t, c2.Press("1"))
-	expectHeard(t, c2, "Let's carry on.", "Which colour should the new bench be?")
+	expectHeard(t, c2, "We will go on from where you stopped.", "Which colour should the new bench be?")
 	must(t, c2.Speak(spokenColour, 0.9))
-	expectHeard(t, c2, "Thank you.", "To talk to a person, press 0.")
+	expectHeard(t, c2, "Thank you for your answers.", "To talk to a person, press 0.")
 	must(t, c2.Silence()) // no 0 at the last offer of a person: the call ends
 	if c2.Waiting() != phonesim.WaitEnded {
 		t.Fatalf("the call back did not end: waiting for %q", c2.Waiting())
@@ -426,7 +426,7 @@ func TestCallCarriesOnWithRedisDown(t *testing.T) {
 	must(t, c.Record(2, ""))
 	must(t, c.Press("2"))
 	must(t, c.Press("2"))
-	expectHeard(t, c, "Thank you.", "To talk to a person, press 0.")
+	expectHeard(t, c, "Thank you for your answers.", "To talk to a person, press 0.")
 	must(t, c.Silence())
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Fatalf("waiting for %q", c.Waiting())
@@ -492,7 +492,7 @@ func TestStateURLStaysShort(t *testing.T) {
 			must(t, c.Press("1"))
 		}
 	}
-	expectHeard(t, c, "Thank you.")
+	expectHeard(t, c, "Thank you for your answers.")
 	// Long states are compressed before they are sealed: still nothing
 	// readable in them.
 	var secrets []string

@@ -39,9 +39,9 @@ func TestNumberWithSeveralSurveys(t *testing.T) {
 	// Neither survey is on the number called: the caller chooses.
 	e := newEnv(t, options{surveys: []string{string(welsh), strings.Replace(demoYAML, ourNumber, "+447700900999", 1)}})
 	c := e.call(member)
-	expectHeard(t, c, "We record this call", "Which one would you like to answer?", "For Clubs, press 1.", "For Your day service, press 2.")
+	expectHeard(t, c, "We record this call", "Which questions do you want to answer?", "For Clubs, press 1.", "For Your day service, press 2.")
 	must(t, c.Press("7"))
-	expectHeard(t, c, "Sorry, I did not get that.", "Which one")
+	expectHeard(t, c, "Sorry, we did not understand.", "Which questions")
 	must(t, c.Press("1"))
 	// Clubs has Welsh too: the language menu comes first.
 	expectHeard(t, c, "For English, press 1.", "Am Cymraeg, pwyswch 2.")
@@ -78,7 +78,7 @@ func TestNoSurveyOnThisNumber(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, options{surveys: []string{}})
 	c := e.call(member)
-	expectHeard(t, c, "Sorry, there is nothing to answer on this number just now.")
+	expectHeard(t, c, "There are no questions to answer on this number.")
 	if c.Waiting() != phonesim.WaitEnded {
 		t.Errorf("waiting for %q", c.Waiting())
 	}
@@ -95,7 +95,7 @@ func TestNumberSharedBySurveys(t *testing.T) {
 	e := newEnv(t, options{surveys: []string{demoYAML, numberSurvey, string(welsh)}})
 	for i := 0; i < 3; i++ {
 		c := e.call(fmt.Sprintf("+4477009003%02d", i))
-		expectHeard(t, c, "Which one would you like to answer?", "For Your day service, press 1.", "For Outings, press 2.")
+		expectHeard(t, c, "Which questions do you want to answer?", "For Your day service, press 1.", "For Outings, press 2.")
 		if h := heard(c); strings.Contains(h, "Clubs") {
 			t.Fatalf("a survey on another number was offered: %s", h)
 		}

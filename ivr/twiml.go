@@ -1,11 +1,13 @@
 package ivr
 
 import (
+	"html"
 	"net/http"
 	"regexp"
 	"strings"
 
 	"github.com/beevik/etree"
+	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
 	"github.com/twilio/twilio-go/twiml"
 )
@@ -27,7 +29,8 @@ func (p prosody) GetAttr() (map[string]string, map[string]string) {
 func (p prosody) GetInnerElements() []twiml.Element { return nil }
 
 // fallbackTwiML is answered when even building TwiML fails.
-const fallbackTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, something went wrong on our side. Please call again later. Goodbye.</Say><Hangup/></Response>`
+var fallbackTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response><Say>` +
+	html.EscapeString(survey.Phrase("", "voice-sorry-end")) + `</Say><Hangup/></Response>`
 
 // render builds a voice TwiML document.
 func render(els []twiml.Element) (doc string) {

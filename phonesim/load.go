@@ -367,12 +367,14 @@ func (m *member) pick(keys []string, first bool) string {
 var (
 	pressRE  = regexp.MustCompile(`(?i)\b(?:press|reply)\s+(\d)\b`)
 	forRE    = regexp.MustCompile(`(?i)[,;]\s*(\d)\s+for\b`)
+	lineRE   = regexp.MustCompile(`(?m)^\s*(\d)\s+\S`) // a text menu's line: "1 Good"
 	rangeRE  = regexp.MustCompile(`(?i)\bfrom\s+(\d+)\s+to\s+(\d+)\b`)
 	ownWords = regexp.MustCompile(`(?i)own words|tell us`)
 )
 
 // MenuKeys reads the answer keys a prompt offers, in order: "For Yes,
-// press 1", "Reply 1 for Yes, 2 for No", "a number from 1 to 5". The keys
+// press 1", "Reply 1 for Yes, 2 for No", a text menu's lines ("1 Yes",
+// "2 No"), "a number from 1 to 5". The keys
 // that are the same on every question (0 for a person, * to repeat, # to
 // skip) are left out.
 func MenuKeys(prompt string) []string {
@@ -388,6 +390,9 @@ func MenuKeys(prompt string) []string {
 	}
 	var hits []hit
 	for _, m := range pressRE.FindAllStringSubmatchIndex(prompt, -1) {
+		hits = append(hits, hit{m[2], []string{prompt[m[2]:m[3]]}})
+	}
+	for _, m := range lineRE.FindAllStringSubmatchIndex(prompt, -1) {
 		hits = append(hits, hit{m[2], []string{prompt[m[2]:m[3]]}})
 	}
 	for _, m := range forRE.FindAllStringSubmatchIndex(prompt, -1) {

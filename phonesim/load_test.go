@@ -250,13 +250,13 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 
 func TestMenuKeys(t *testing.T) {
 	for _, c := range []struct{ prompt, want string }{
-		{"Is that OK?\nReply 1 for Yes, 2 for No", "[1 2]"},
+		{"Is that OK?\nReply with a number:\n1 Yes\n2 No", "[1 2]"},
 		{"For Good, press 1. For OK, press 2. For Not good, press 3.", "[1 2 3]"},
-		{"How kind are the staff?\nReply with a number from 1 to 5", "[1 2 3 4 5]"},
+		{"How kind are the staff?\nReply with a number from 1 to 5.", "[1 2 3 4 5]"},
 		{"Press a number from 1 to 5. To talk to a person, press 0.", "[1 2 3 4 5]"},
-		{"Reply in your own words, or SKIP", "[]"},
+		{"Reply in your own words.\nTo skip this question, text SKIP.", "[]"},
 		{"You said: 4.\nQuestion 4 of 4.", "[]"},
-		{"Thank you. We will tell you what we do with your ideas.", "[]"},
+		{"Thank you for your answers. Our team will read every one.", "[]"},
 		{"For Cymraeg, press 2. For English, press 1.", "[2 1]"},
 	} {
 		if got := fmt.Sprint(MenuKeys(c.prompt)); got != c.want {

@@ -305,7 +305,7 @@ func (c *Call) hear(ctx context.Context, v *node) error {
 		text := v.allText()
 		for range loop {
 			c.heard = append(c.heard, text)
-			c.event(Event{Kind: "say", Text: text})
+			c.event(Event{Kind: "say", Text: text, Params: url.Values{"language": {v.Attrs["language"]}}})
 		}
 	case "Play":
 		if d, ok := v.Attrs["digits"]; ok {

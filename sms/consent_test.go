@@ -29,11 +29,11 @@ func TestNoConsentByText(t *testing.T) {
 	for _, body := range []string{"DAYS", "ys", "dunno", "hmm"} {
 		replies = append(replies, f.text(t, member, body))
 	}
-	mustContain(t, replies[1], "Sorry, I did not get that.", "Is that OK?")
-	mustContain(t, replies[2], "Let me ask in a different way.", "Is it OK if we keep your answers?")
-	mustContain(t, replies[3], "Would you like to talk to a person?")
+	mustContain(t, replies[1], "Sorry, we did not understand.", "Is that OK?")
+	mustContain(t, replies[2], "We will ask in a different way.", "Can we keep your answers?")
+	mustContain(t, replies[3], "Do you want to talk to a person?")
 	last := f.text(t, member, "maybe later")
-	mustContain(t, last, "That is OK.", "If you want to start again, text DAYS.")
+	mustContain(t, last, "That is OK.", "To start again, text DAYS.")
 	for _, r := range append(replies, last) {
 		if strings.Contains(r, notKept) {
 			t.Errorf("a member who never answered is told %q: %q", notKept, r)
@@ -59,12 +59,12 @@ func TestNoConsentByText(t *testing.T) {
 func TestPersonAtConsentByText(t *testing.T) {
 	f := newFixture(t)
 	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
-	mustContain(t, f.text(t, member, "0"), "We will ask a person to contact you soon.", "Is that OK?")
+	mustContain(t, f.text(t, member, "0"), "A person from our team will call or text you.", "Is that OK?")
 	for _, body := range []string{"purple", "blue", "green"} {
 		f.text(t, member, body)
 	}
 	last := f.text(t, member, "yes")
-	mustContain(t, last, "We will ask a person to contact you soon.", "text DAYS")
+	mustContain(t, last, "A person from our team will call or text you.", "text DAYS")
 	if strings.Contains(last, notKept) {
 		t.Errorf("asked for a person, and told %q", last)
 	}
@@ -83,7 +83,7 @@ func TestPersonAtConsentByText(t *testing.T) {
 func TestClearNoByText(t *testing.T) {
 	f := newFixture(t)
 	f.text(t, member, "DAYS")
-	mustContain(t, f.text(t, member, "No"), "That is fine. "+notKept)
+	mustContain(t, f.text(t, member, "No"), "That is OK. "+notKept)
 	f.flush(t)
 	if status, consent := f.consentOf(t); status != "refused" || consent != nil {
 		t.Errorf("conversation %s, consent %v", status, consent)
@@ -103,7 +103,7 @@ func TestHelpAfterTheEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, strings.Join(res.Messages, "\n"), "We will ask a person to contact you soon.")
+	mustContain(t, strings.Join(res.Messages, "\n"), "A person from our team will call or text you.")
 	if _, err := f.sim.TextWithSid(context.Background(), "SMafter0000000000000000000000000001", member, ours, "0"); err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +111,8 @@ func TestHelpAfterTheEnd(t *testing.T) {
 	mustContain(t, f.text(t, member, "thanks"), "You have finished the survey")
 
 	const stranger = "+447700900077" // has never texted
-	mustContain(t, f.text(t, stranger, "I need help"), "We will ask a person to contact you soon.")
-	mustContain(t, f.text(t, stranger, "help me"), "We will ask a person to contact you soon.")
+	mustContain(t, f.text(t, stranger, "I need help"), "A person from our team will call or text you.")
+	mustContain(t, f.text(t, stranger, "help me"), "A person from our team will call or text you.")
 	f.flush(t)
 	if n := f.count(t, "SELECT count(*) FROM callbacks WHERE channel = 'sms'"); n != 3 {
 		t.Errorf("%d call backs, want 3 (one for each text that asked)", n)

@@ -136,14 +136,14 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 	case in.optOutType == "STOP" || stopWords[word]:
 		confirm := ""
 		if h.ConfirmStop {
-			confirm = fmt.Sprintf("You will not get any more texts from %s. Text START if you want them again.", h.Org.Name)
+			confirm = h.phrase(sess.Survey.SurveyID, sess.Survey.Lang, "sms-stop-org")
 		}
 		h.stop(in, sess, found, p, confirm)
 		return nil
 	case stopPhrase(in.body):
 		// Stop in other words: Twilio does not know about it, so we always
 		// confirm it ourselves (once: never again to someone opted out).
-		confirm := stopConfirm
+		confirm := h.phrase(sess.Survey.SurveyID, sess.Survey.Lang, "sms-stop")
 		if optedOut {
 			confirm = ""
 		}
@@ -165,7 +165,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 	if mediaOnly && !(found && h.wordsWaiting(ctx, sess)) {
 		// We cannot read pictures or voice notes: say so kindly, then ask
 		// again. The message row keeps the media.
-		p.reply(mediaSorry)
+		p.reply(h.phrase(sess.Survey.SurveyID, sess.Survey.Lang, "sms-media"))
 		if found {
 			p.reply(h.again(ctx, sess))
 		} else {
@@ -186,7 +186,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 	}
 	// "0" or "help me" reaches a person with no survey running too, and
 	// after one has ended.
-	if h.personAsked(in, turn.Finished, p) {
+	if h.personAsked(ctx, in, turn.Finished, p) {
 		return nil
 	}
 	if helpPhrase(in.body) {
@@ -206,7 +206,7 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 	}
 	if lapsed := turn.Lapsed; lapsed != "" {
 		if sv, _, ok := h.Catalog.Current(lapsed); ok && len(sv.Keywords) > 0 {
-			p.reply(fmt.Sprintf("Sorry, it has been a while and we lost our place. Text %s to start again.", strings.ToUpper(sv.Keywords[0])))
+			p.reply(h.lapsedText(sv))
 			return nil
 		}
 	}
@@ -251,16 +251,6 @@ func (h *Handler) again(ctx context.Context, sess session) string {
 	}
 	reply, _ := survey.Step(sv, sess.Survey, survey.Input{Text: "*"})
 	return reply.Text()
-}
-
-// finishedText answers a text that comes soon after a member finished a
-// survey ("thanks!"): kindly, without inviting them to start over.
-func (h *Handler) finishedText(surveyID string) string {
-	text := "Thank you. You have finished the survey."
-	if sv, _, ok := h.Catalog.Current(surveyID); ok && len(sv.Keywords) > 0 {
-		text += fmt.Sprintf(" Text %s if you want to answer it again.", strings.ToUpper(sv.Keywords[0]))
-	}
-	return text
 }
 
 // step passes the text to the survey engine.
@@ -308,7 +298,7 @@ func asMedia(events []survey.Event, text string) []survey.Event {
 // personAsked books a call back when a member with no survey running (or
 // one that has ended: finished holds its id) asks for a person, and tells
 // them so. It reports whether they asked.
-func (h *Handler) personAsked(in inbound, finished string, p *plan) bool {
+func (h *Handler) personAsked(ctx context.Context, in inbound, finished string, p *plan) bool {
 	var sv *survey.Survey
 	sess := survey.Session{Channel: survey.SMS, Stage: survey.StageDone}
 	if finished != "" {
@@ -319,6 +309,10 @@ func (h *Handler) personAsked(in inbound, finished string, p *plan) bool {
 	reply, _ := survey.Step(sv, sess, survey.Input{Text: in.body})
 	if !reply.Handoff() {
 		return false
+	}
+	// their needs say how a person will reach them ("call you back")
+	if sess.Needs = h.needs(ctx, in); sess.Needs != (survey.Needs{}) {
+		reply, _ = survey.Step(sv, sess, survey.Input{Text: in.body})
 	}
 	// No conversation to join: one call back per text that asks.
 	conv := store.ConversationRef{Person: in.person, Channel: string(survey.SMS)}
@@ -357,42 +351,8 @@ func (h *Handler) start(in inbound, p *plan) {
 	p.record(store.Event{OptOut: &store.OptOut{Person: in.person, Out: false}})
 	p.update.OptIn()
 	if h.ConfirmStop {
-		p.reply(fmt.Sprintf("Welcome back. You can get texts from %s again. %s", h.Org.Name, h.whatToText()))
+		p.reply(h.phrase("", "", "sms-start") + "\n" + h.whatToText())
 	}
-}
-
-// helpText is the reply to HELP or INFO.
-func (h *Handler) helpText() string {
-	var b strings.Builder
-	b.WriteString(h.Org.Name + ".")
-	if h.Org.About != "" {
-		b.WriteString(" " + h.Org.About)
-	}
-	if h.Org.Phone != "" {
-		b.WriteString(" To talk to a person, call " + h.Org.Phone + ".")
-	}
-	b.WriteString(" " + h.whatToText() + " Text STOP to stop getting texts.")
-	return b.String()
-}
-
-// menuText answers a text that is not part of a conversation.
-func (h *Handler) menuText() string {
-	return fmt.Sprintf("Hello from %s. %s Text HELP for help.", h.Org.Name, h.whatToText())
-}
-
-func (h *Handler) whatToText() string {
-	kws := h.Catalog.Keywords()
-	if len(kws) == 0 {
-		return "There is nothing to answer just now."
-	}
-	parts := make([]string, len(kws))
-	for i, k := range kws {
-		parts[i] = fmt.Sprintf("%s for %s", k.Keyword, k.Title)
-	}
-	if len(parts) == 1 {
-		return "To have your say, text " + parts[0] + "."
-	}
-	return "To have your say, text " + strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1] + "."
 }
 
 // needs are the member's communication needs, as staff set them; none

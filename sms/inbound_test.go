@@ -197,7 +197,7 @@ func mustContain(t *testing.T, got string, wants ...string) {
 
 func TestWholeConversation(t *testing.T) {
 	f := newFixture(t)
-	mustContain(t, f.text(t, member, "days"), "day service", "Is that OK?", "Reply 1 for Yes")
+	mustContain(t, f.text(t, member, "days"), "day service", "Is that OK?", "Reply with a number:\n1 Yes\n2 No")
 	mustContain(t, f.text(t, member, "yes"), "Question 1", "How do you feel")
 	mustContain(t, f.text(t, member, "rubbish"), "You said: Not good", "own words")
 	free := "It is too far 🚌\nand the café is noisy"
@@ -231,7 +231,7 @@ func TestWholeConversation(t *testing.T) {
 		t.Fatal("the phone number is stored in clear")
 	}
 	// After the end, a new text is told kindly that the survey is finished.
-	mustContain(t, f.text(t, member, "hello"), "You have finished the survey", "Text DAYS")
+	mustContain(t, f.text(t, member, "hello"), "You have finished the survey", "text DAYS")
 }
 
 func TestConsentRefused(t *testing.T) {
@@ -378,7 +378,7 @@ func TestStopWordsAndConfirmation(t *testing.T) {
 	f := newFixture(t, func(c *config.Config) { c.SMSConfirmStop = true })
 	for i, w := range []string{"STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout", "stop."} {
 		from := fmt.Sprintf("+4477009002%02d", i)
-		mustContain(t, f.text(t, from, w), "You will not get any more texts from "+orgName)
+		mustContain(t, f.text(t, from, w), orgName+" will not text you again.", "To get our texts again, text START.")
 	}
 	// YES re-subscribes only someone who opted out.
 	mustContain(t, f.text(t, "+447700900200", "yes"), "Welcome back")
@@ -408,7 +408,7 @@ func TestHelp(t *testing.T) {
 
 func TestUnknownTextListsKeywords(t *testing.T) {
 	f := newFixture(t)
-	mustContain(t, f.text(t, member, "hi there"), "Hello from "+orgName, "text DAYS for Your day service")
+	mustContain(t, f.text(t, member, "hi there"), "Hello from "+orgName+".\n", "To answer Your day service, text DAYS.\n", "For help, text HELP.")
 }
 
 func TestExpiredSession(t *testing.T) {
@@ -417,7 +417,7 @@ func TestExpiredSession(t *testing.T) {
 	f.text(t, member, "DAYS")
 	f.text(t, member, "yes")
 	f.untilForgotten(t, member, ttl)
-	mustContain(t, f.text(t, member, "1"), "lost our place", "Text DAYS to start again")
+	mustContain(t, f.text(t, member, "1"), "We have kept your answers.", "To start again, text DAYS.")
 	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
 }
 
@@ -488,7 +488,7 @@ func TestRedisDown(t *testing.T) {
 	f := newFixtureWith(t, db, r)
 	f.text(t, member, "DAYS")
 	proxy.Down()
-	mustContain(t, f.text(t, member, "yes"), "Sorry, something went wrong on our side")
+	mustContain(t, f.text(t, member, "yes"), "Sorry, our computer had a problem.")
 	if n := f.count(t, "SELECT count(*) FROM messages WHERE body = 'yes' AND direction = 'in'"); n != 1 {
 		t.Fatalf("the text sent while Redis was down was not kept (%d)", n)
 	}
@@ -644,7 +644,7 @@ func TestStopInOtherWords(t *testing.T) {
 		f.text(t, from, "DAYS")
 		f.text(t, from, "yes")
 		reply := f.text(t, from, body)
-		mustContain(t, reply, "We will not text you again", "Text START")
+		mustContain(t, reply, "We will not text you again", "text START")
 		for _, after := range []string{"DAYS", "1", "hello", "HELP", "stop please"} {
 			if got := f.text(t, from, after); got != "" {
 				t.Fatalf("after %q, %q was answered with %q", body, after, got)
@@ -738,12 +738,12 @@ func TestPicturesAndVoiceNotes(t *testing.T) {
 	pic := "https://api.twilio.com/2010-04-01/Accounts/" + account + "/Messages/MM1/Media/ME1"
 	voice := "https://api.twilio.com/2010-04-01/Accounts/" + account + "/Messages/MM2/Media/ME2"
 	// No survey running: a kind word and the keywords.
-	mustContain(t, f.mms(t, member, "", pic), "cannot look at pictures or listen to voice notes", "text DAYS")
+	mustContain(t, f.mms(t, member, "", pic), "cannot open pictures or voice messages", "text DAYS")
 	f.text(t, member, "DAYS")
 	// At consent and at a choice question: the question again.
-	mustContain(t, f.mms(t, member, "", pic), "cannot look at pictures", "Is that OK?")
+	mustContain(t, f.mms(t, member, "", pic), "cannot open pictures", "Is that OK?")
 	f.text(t, member, "yes")
-	mustContain(t, f.mms(t, member, " ", pic), "cannot look at pictures", "How do you feel")
+	mustContain(t, f.mms(t, member, " ", pic), "cannot open pictures", "How do you feel")
 	mustContain(t, f.text(t, member, "3"), "own words")
 	// At a words question the media is the answer.
 	mustContain(t, f.mms(t, member, "", voice, pic), "Thank you for telling us", "How kind are the staff")
@@ -809,14 +809,14 @@ func TestTextAfterFinishing(t *testing.T) {
 	finish()
 	for _, body := range []string{"thanks!", "2", "ok"} {
 		reply := f.text(t, member, body)
-		mustContain(t, reply, "Thank you. You have finished the survey. Text DAYS if you want to answer it again.")
+		mustContain(t, reply, "Thank you. You have finished the survey.\nTo answer it again, text DAYS.")
 		if strings.Contains(reply, "Hello from") {
 			t.Fatalf("%q got the greeting: %q", body, reply)
 		}
 	}
 	// Keywords and HELP work as before.
 	mustContain(t, f.text(t, member, "HELP"), orgPhone)
-	mustContain(t, f.text(t, member, "help me"), "We will ask a person to contact you soon.")
+	mustContain(t, f.text(t, member, "help me"), "A person from our team will call or text you.")
 	mustContain(t, f.text(t, member, "DAYS"), "Is that OK?")
 	// Starting again forgets that they had finished.
 	mustContain(t, f.text(t, member, "no"), "")

@@ -34,9 +34,6 @@ import (
 // queueName is the River queue for texts.
 const queueName = "sms"
 
-// stopLine ends every invitation: people must know how to say no.
-const stopLine = "Text STOP if you do not want texts from us."
-
 // busyFor is how recently a member must have texted in another survey for
 // an invitation to wait rather than start.
 const busyFor = 30 * time.Minute
@@ -486,7 +483,8 @@ func (s *Sender) send(ctx context.Context, id int64, last bool) error {
 		j.sess = &session{Conversation: conv, Survey: ss}
 		j.conv = &store.ConversationStarted{ID: conv, Person: j.person, SurveyID: sv.ID, Version: o.SurveyVersion,
 			Channel: "sms", Language: ss.Lang}
-		j.body = reply.Text() + "\n" + stopLine
+		// people must know how to say no
+		j.body = reply.Text() + "\n" + sv.Phrase(ss.Lang, "sms-invite-stop", "org", s.cfg.Org.Name)
 	}
 	if err := s.waitTurn(ctx, o.Sender); err != nil {
 		return err
@@ -535,8 +533,7 @@ func (s *Sender) prepareReminder(ctx context.Context, j *sendJob) (done bool, er
 		return false, err
 	}
 	again, _ := survey.Step(sv, cur.Survey, survey.Input{Text: "*"})
-	j.body = fmt.Sprintf("Hello again from %s. You started telling us what you think. You can carry on if you like.\n%s",
-		s.cfg.Org.Name, again.Text())
+	j.body = sv.Phrase(cur.Survey.Lang, "sms-reminder", "org", s.cfg.Org.Name) + "\n" + again.Text()
 	return false, nil
 }
 

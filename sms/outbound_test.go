@@ -251,7 +251,7 @@ func TestInvitationStartsTheSurvey(t *testing.T) {
 	if m.From != obFrom || m.StatusCallback != f.srv.URL+"/twilio/sms/status" {
 		t.Errorf("sent from %q with callback %q", m.From, m.StatusCallback)
 	}
-	for _, want := range []string{"We want to know what you think of your day service", "Is that OK?", "Text STOP"} {
+	for _, want := range []string{"We want to know what you think of your day service", "Is that OK?", "If you do not want our texts, text STOP."} {
 		if !strings.Contains(m.Body, want) {
 			t.Errorf("invitation %q does not contain %q", m.Body, want)
 		}

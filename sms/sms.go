@@ -59,10 +59,11 @@ type session = store.SMSSession
 // Sender's invitations and reminders.
 func (h *Handler) sessions() *store.SMSSessions { return store.NewSMSSessions(h.Redis, h.SessionTTL) }
 
-// Kind sentences for when something on our side fails.
-const (
-	sorryBroken = "Sorry, something went wrong on our side. Please text again in a few minutes."
-	sorryBusy   = "Sorry, we are still reading your last text. Please send this one again in a moment."
+// Kind sentences for when something on our side fails (from the phrase
+// book: the member's conversation cannot be read, so in English).
+var (
+	sorryBroken = survey.Phrase("", "sms-sorry-broken")
+	sorryBusy   = survey.Phrase("", "sms-sorry-busy")
 )
 
 var stopWords = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": true, "CANCEL": true,
@@ -71,13 +72,6 @@ var stopWords = map[string]bool{"STOP": true, "STOPALL": true, "UNSUBSCRIBE": tr
 var startWords = map[string]bool{"START": true, "UNSTOP": true}
 
 var helpWords = map[string]bool{"HELP": true, "INFO": true}
-
-// Replies that are not part of a survey. Each is read by a member with a
-// learning disability: short, plain, kind, GSM-7 only.
-const (
-	stopConfirm = "OK. We will not text you again. Text START if you change your mind."
-	mediaSorry  = "Sorry, we cannot look at pictures or listen to voice notes here. Please send words."
-)
 
 // maxPhraseWords is the longest text read as "stop" or "help" in other
 // words; anything longer is a sentence (an answer, perhaps), not a command.

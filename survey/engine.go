@@ -74,7 +74,8 @@ type Recording struct {
 // "language:<lang>", "progress", "question:<id>", "simpler:<id>",
 // "menu:<id>", "confirm", "retry", "simpler", "ambiguous", "offer",
 // "menu:offer", "help", "back-to-question", "skipped", "must-answer",
-// "moving-on", "back", "first-question", "not-heard", "supporter",
+// "moving-on", "back", "first-question", "not-heard", "words-key",
+// "no-answer", "supporter",
 // "thanks", "bye", "finished", "simpler:consent", "no-consent", "again".
 type Prompt struct {
 	Key  string `json:"key"`
@@ -130,19 +131,22 @@ type Answer struct {
 	Themes     []string   `json:"themes,omitempty"`
 }
 
-// Text joins the prompts for an SMS: one a line, single spaces, and
-// typographic punctuation made plain so the text stays GSM-7 when it can.
+// Text joins the prompts for an SMS: one a line (a menu keeps its own
+// lines, one option each), single spaces, and typographic punctuation made
+// plain so the text stays GSM-7 when it can.
 func (r Reply) Text() string {
 	var b strings.Builder
 	for _, p := range r.Prompts {
-		t := strings.Join(strings.Fields(gsmFriendly.Replace(p.Text)), " ")
-		if t == "" {
-			continue
+		for _, line := range strings.Split(gsmFriendly.Replace(p.Text), "\n") {
+			t := strings.Join(strings.Fields(line), " ")
+			if t == "" {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(t)
 		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(t)
 	}
 	return b.String()
 }
@@ -445,7 +449,11 @@ func (e *engine) stepConsent(in Input) {
 	e.sess.Tries++
 	switch e.sess.Tries {
 	case 1:
-		e.say("retry", e.phrase("retry"))
+		if silent {
+			e.say("no-answer", e.phrase("no-answer"))
+		} else {
+			e.say("retry", e.phrase("retry"))
+		}
 		e.consentPrompts()
 	case 2:
 		e.say("simpler", e.phrase("simpler"))
@@ -644,7 +652,7 @@ func (e *engine) stepQuestion(in Input) {
 			e.record(q, &Answer{QuestionID: q.ID, Via: "recording", Recording: &rec}, "", true)
 			return
 		}
-		e.failWords(q)
+		e.failWords(q, false)
 		return
 	}
 	if !silent {
@@ -680,12 +688,12 @@ func (e *engine) stepQuestion(in Input) {
 			return
 		}
 		if src == "speech" && in.Confidence > 0 && in.Confidence < 0.2 && q.Answer != Words {
-			e.fail(q, false)
+			e.fail(q, false, false)
 			return
 		}
 		if q.Answer == Words {
 			if voiceWords && src == "digits" {
-				e.failWords(q)
+				e.failWords(q, true)
 				return
 			}
 			via := "text"
@@ -709,14 +717,14 @@ func (e *engine) stepQuestion(in Input) {
 				return
 			}
 		}
-		e.fail(q, amb)
+		e.fail(q, amb, false)
 		return
 	}
 	if voiceWords {
-		e.failWords(q)
+		e.failWords(q, false)
 		return
 	}
-	e.fail(q, false)
+	e.fail(q, false, true)
 }
 
 // record confirms an answer and moves on.
@@ -791,13 +799,17 @@ func (e *engine) end() {
 }
 
 // fail walks the ladder: ask again, then more simply, then offer a person.
-func (e *engine) fail(q *Question, ambiguous bool) {
+// ambiguous: the answer fitted two options; silent: there was no answer.
+func (e *engine) fail(q *Question, ambiguous, silent bool) {
 	e.sess.Tries++
 	switch {
 	case e.sess.Tries == 1:
-		if ambiguous {
+		switch {
+		case ambiguous:
 			e.say("ambiguous", e.phrase("ambiguous"))
-		} else {
+		case silent:
+			e.say("no-answer", e.phrase("no-answer"))
+		default:
 			e.say("retry", e.phrase("retry"))
 		}
 		e.ask(q, e.sess.Needs.EasyRead)
@@ -809,16 +821,20 @@ func (e *engine) fail(q *Question, ambiguous bool) {
 	}
 }
 
-// failWords: a recording too short (or none) is asked for once more, then
-// the survey moves on.
-func (e *engine) failWords(q *Question) {
+// failWords: a recording too short (or none), or a key that is no answer
+// (key), is asked for once more, then the survey moves on.
+func (e *engine) failWords(q *Question, key bool) {
 	e.sess.Tries++
 	if e.sess.Tries >= 2 {
 		e.say("moving-on", e.phrase("moving-on"))
 		e.advance(q, &Answer{QuestionID: q.ID, NoAnswer: true}, "", false)
 		return
 	}
-	e.say("not-heard", e.phrase("not-heard"))
+	if key {
+		e.say("words-key", e.phrase("words-key"))
+	} else {
+		e.say("not-heard", e.phrase("not-heard"))
+	}
 	e.ask(q, e.sess.Needs.EasyRead)
 }
 
@@ -920,7 +936,8 @@ func (e *engine) back() {
 // ---- menus ----
 
 // menu builds the menu of q for the session's channel, the choice before
-// the key: "For Yes, press 1." / "Reply 1 for Yes, 2 for No".
+// the key: "For Yes, press 1." by phone; by text one option a line,
+// "Reply with a number:", "1 Yes", "2 No".
 func (e *engine) menu(q *Question) string {
 	sms := e.sms()
 	emoji := sms && (e.s.SMSEmoji || e.sess.Needs.EmojiMenus)
@@ -940,7 +957,11 @@ func (e *engine) menu(q *Question) string {
 			}
 		}
 		if sms {
+			// one option a line: "Reply with a number:", "1 Good", "2 OK"
 			out = fill(e.phrase("sms-menu"), "items", strings.Join(items, ", "))
+			if !strings.Contains(e.phrase("sms-menu"), "{items}") {
+				out = strings.Join(append([]string{out}, items...), "\n")
+			}
 		} else {
 			out = strings.Join(items, " ")
 		}
@@ -954,6 +975,9 @@ func (e *engine) menu(q *Question) string {
 	case Number:
 		lo, hi, hasLo, hasHi := q.Range()
 		switch {
+		case !sms && q.Optional:
+			// "#" skips, so the number is taken when they stop pressing
+			out = e.phrase("voice-number-optional")
 		case !sms:
 			out = e.phrase("voice-number")
 		case hasLo && hasHi:
@@ -977,7 +1001,7 @@ func (e *engine) menu(q *Question) string {
 	}
 	if q.Optional {
 		if sms {
-			out += ", " + e.phrase("sms-skip")
+			out += "\n" + e.phrase("sms-skip")
 		} else {
 			out += " " + e.phrase("voice-skip")
 		}

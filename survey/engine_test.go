@@ -76,12 +76,12 @@ func TestDemoConversationSMS(t *testing.T) {
 	s := Demo()
 	rs, sess := talk(s, SMS, Needs{}, txt("yes"), txt("3"), txt("The noise. It's loud!"), txt("four"), txt("more days"))
 	want := []string{
-		"Hello. This is Have Your Say. We want to know what you think of your day service.\nWe keep your answers safe. We do not tell anyone your name. Is that OK?\nReply 1 for Yes, 2 for No",
-		"Question 1 of 3.\nHow do you feel about your day service?\nReply 1 for Good, 2 for OK, 3 for Not good",
-		"You said: Not good.\nWhat would make your day service better? Tell us in your own words.\nReply in your own words, or SKIP",
-		"Thank you for telling us.\nQuestion 2 of 3.\nHow kind are the staff? 1 is not kind. 5 is very kind.\nReply with a number from 1 to 5",
-		"You said: 4.\nQuestion 3 of 3.\nWould you like more days at your day service, the same, or fewer days?\nReply 1 for More days, 2 for The same, 3 for Fewer days",
-		"You said: More days.\nThank you. We will tell you what we do with your ideas.",
+		"Hello. This is Have Your Say. We want to know what you think of your day service.\nWe keep your answers safe. We do not tell anyone your name. Is that OK?\nReply with a number:\n1 Yes\n2 No",
+		"Question 1 of 3.\nHow do you feel about your day service?\nReply with a number:\n1 Good\n2 OK\n3 Not good",
+		"You said: Not good.\nWhat would make your day service better? Tell us in your own words.\nReply in your own words.\nTo skip this question, text SKIP.",
+		"Thank you for telling us.\nQuestion 2 of 3.\nHow kind are the staff? 1 is not kind. 5 is very kind.\nReply with a number from 1 to 5.",
+		"You said: 4.\nQuestion 3 of 3.\nWould you like more days at your day service, the same, or fewer days?\nReply with a number:\n1 More days\n2 The same\n3 Fewer days",
+		"You said: More days.\nThank you for your answers. Our team will read every one.",
 	}
 	for i, w := range want {
 		if got := rs[i].Text(); got != w {
@@ -145,7 +145,7 @@ func TestRetryLadder(t *testing.T) {
 	if !reflect.DeepEqual(steps, want) {
 		t.Errorf("ladder keys\n got %v\nwant %v", steps, want)
 	}
-	if rs[3].Prompts[1].Text != "Is your day service good or not good?" {
+	if rs[3].Prompts[1].Text != "Is your day service good, OK, or not good?" {
 		t.Errorf("simpler wording: %q", rs[3].Prompts[1].Text)
 	}
 	if a, ok := rs[5].Answer(); !ok || !a.NoAnswer || a.QuestionID != "feel" {
@@ -163,7 +163,7 @@ func TestRetryLadder(t *testing.T) {
 	if a, ok := last.Answer(); !last.Handoff() || !ok || !a.NoAnswer || sess.Question != "staff" || last.Done {
 		t.Errorf("accept offer: %+v %+v", last, sess)
 	}
-	if keys(last)[0] != "help" || last.Prompts[0].Text != "A person will call you back soon." {
+	if keys(last)[0] != "help" || last.Prompts[0].Text != DefaultPhrases["help-voice"] {
 		t.Errorf("accept offer prompts %v", keys(last))
 	}
 	// answering the question at the offer still counts
@@ -196,7 +196,7 @@ func TestBuiltins(t *testing.T) {
 			}
 		}
 		rs, _ := talk(s, SMS, Needs{VoiceOnly: true}, txt("yes"), txt("0"))
-		if rs[2].Prompts[0].Text != "A person will call you back soon." {
+		if rs[2].Prompts[0].Text != DefaultPhrases["help-voice"] {
 			t.Errorf("voice-only help: %q", rs[2].Prompts[0].Text)
 		}
 	})
@@ -292,10 +292,10 @@ func TestAnswerTypesAndBranches(t *testing.T) {
 	if !strings.HasPrefix(rs[2].Text(), "Got it: Good.") {
 		t.Errorf("custom confirm %q", rs[2].Text())
 	}
-	if !strings.Contains(rs[1].Text(), "Reply 1 for Good 😀, 2 for Bad 🙁, 3 for Something else") {
+	if !strings.Contains(rs[1].Text(), "Reply with a number:\n1 Good 😀\n2 Bad 🙁\n3 Something else") {
 		t.Errorf("sms_emoji menu %q", rs[1].Text())
 	}
-	if !strings.Contains(rs[2].Text(), "Reply 1 for Yes 👍, 2 for No 👎, or SKIP") {
+	if !strings.Contains(rs[2].Text(), "Reply with a number:\n1 Yes 👍\n2 No 👎\nTo skip this question, text SKIP.") {
 		t.Errorf("yesno default menu %q", rs[2].Text())
 	}
 }
@@ -324,17 +324,17 @@ questions:
 		t.Errorf("voice %q", got)
 	}
 	e.sess.Channel = SMS
-	if got := e.menu(s.Question("happy")); got != "Reply 1 for Yes, 2 for A bit, 3 for No" {
+	if got := e.menu(s.Question("happy")); got != "Reply with a number:\n1 Yes\n2 A bit\n3 No" {
 		t.Errorf("sms %q", got)
 	}
-	if got := e.menu(s.Question("n")); got != "Reply with a number from 1 to 9" {
+	if got := e.menu(s.Question("n")); got != "Reply with a number from 1 to 9." {
 		t.Errorf("number %q", got)
 	}
-	if got := e.menu(s.Question("n2")); got != "Reply with a number" {
+	if got := e.menu(s.Question("n2")); got != "Reply with a number." {
 		t.Errorf("number %q", got)
 	}
 	e.sess.Needs.EmojiMenus = true
-	if got := e.menu(s.Question("happy")); got != "Reply 1 for Yes 😀, 2 for A bit, 3 for No" {
+	if got := e.menu(s.Question("happy")); got != "Reply with a number:\n1 Yes 😀\n2 A bit\n3 No" {
 		t.Errorf("emoji %q", got)
 	}
 	e.sess.Channel = Voice
@@ -352,7 +352,7 @@ func TestNeeds(t *testing.T) {
 	if got := keys(rs[1]); !reflect.DeepEqual(got, []string{"progress", "simpler:feel", "menu:feel"}) {
 		t.Errorf("easy read asks the simpler wording first: %v", got)
 	}
-	if !strings.Contains(rs[1].Text(), "Reply 1 for Good 😀, 2 for OK 😐, 3 for Not good 🙁") {
+	if !strings.Contains(rs[1].Text(), "Reply with a number:\n1 Good 😀\n2 OK 😐\n3 Not good 🙁") {
 		t.Errorf("emoji menu %q", rs[1].Text())
 	}
 	for _, r := range rs {
@@ -375,7 +375,7 @@ func TestLanguageChoice(t *testing.T) {
 		t.Fatalf("languages %v", got)
 	}
 	rs, sess := talk(s, SMS, Needs{})
-	if rs[0].Text() != "Reply 1 for English\nAtebwch 2 am Cymraeg" || sess.Stage != StageLanguage || rs[0].Expect.Kind != "language" || rs[0].Expect.Keys != "12*0" {
+	if rs[0].Text() != "Reply 1 for English.\nAtebwch 2 am Cymraeg" || sess.Stage != StageLanguage || rs[0].Expect.Kind != "language" || rs[0].Expect.Keys != "12*0" {
 		t.Errorf("language menu %q %+v", rs[0].Text(), rs[0].Expect)
 	}
 	rs, sess = talk(s, SMS, Needs{}, txt("2"), txt("ydw"), txt("1"))
@@ -478,7 +478,7 @@ func TestOddSessions(t *testing.T) {
 
 func TestReplyText(t *testing.T) {
 	r := Reply{Prompts: []Prompt{{Key: "a", Text: "  It’s  a “test” – ok…  "}, {Key: "b"}, {Key: "c", Text: "Two\n lines"}}}
-	if got := r.Text(); got != "It's a \"test\" - ok...\nTwo lines" {
+	if got := r.Text(); got != "It's a \"test\" - ok...\nTwo\nlines" {
 		t.Errorf("%q", got)
 	}
 	if _, ucs2 := Segments(r.Text()); ucs2 {

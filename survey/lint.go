@@ -71,17 +71,8 @@ func Lint(filename string, data []byte, opts LintOptions) Diagnostics {
 }
 
 func advise(p *parser, s *Survey, opts LintOptions) {
-	hard := map[string]string{}
-	for k, v := range HardWords {
-		hard[k] = v
-	}
-	for _, w := range opts.ExtraHardWords {
-		k, v, _ := strings.Cut(w, "=")
-		if k = strings.ToLower(strings.TrimSpace(k)); k != "" {
-			hard[k] = strings.TrimSpace(v)
-		}
-	}
-	english := strings.HasPrefix(strings.ToLower(s.Language), "en")
+	c := newWordChecker(p, opts)
+	english := isEnglish(s.Language)
 	line := func(key string, fallback int) int {
 		if l := s.lines[key]; l > 0 {
 			return l
@@ -89,33 +80,7 @@ func advise(p *parser, s *Survey, opts LintOptions) {
 		return fallback
 	}
 	text := func(where string, l int, t string, base bool) {
-		if t == "" {
-			return
-		}
-		for _, sent := range sentences(t) {
-			if n := len(strings.Fields(sent)); n > MaxSentenceWords {
-				p.warnf(l, "%s has a sentence of %d words: easy read keeps sentences to %d words or fewer (%q)", where, n, MaxSentenceWords, clip(sent))
-			}
-		}
-		if !base || !english {
-			return
-		}
-		seen := map[string]bool{}
-		for _, w := range tokens(strings.ReplaceAll(t, "-", ""), false) {
-			try, ok := hard[w]
-			if !ok {
-				try, ok = hard[strings.TrimSuffix(w, "s")]
-			}
-			if !ok || seen[w] {
-				continue
-			}
-			seen[w] = true
-			if try != "" {
-				p.warnf(l, "%s uses %q: easy read uses everyday words (try %q)", where, w, try)
-			} else {
-				p.warnf(l, "%s uses %q: easy read uses everyday words", where, w)
-			}
-		}
+		c.check(where, l, t, base && english, false)
 	}
 	if s.Intro == "" {
 		p.warnf(s.Line, `the survey has no "intro": say hello, who you are, and how many questions there are`)
@@ -130,13 +95,24 @@ func advise(p *parser, s *Survey, opts LintOptions) {
 		text(what, line("q:"+q.ID+":ask", q.Line), q.Ask, true)
 		text(what+"'s simpler wording", line("q:"+q.ID+":simpler", q.Line), q.Simpler, true)
 		for _, o := range q.Options {
-			text(fmt.Sprintf("option %q of %s", o.Value, what), o.Line, o.Say, true)
+			c.check(fmt.Sprintf("option %q of %s", o.Value, what), o.Line, o.Say, english, true)
 		}
 		if q.Answer == Choice && len(q.Options) > 3 {
 			p.warnf(q.Line, "%s has %d options: by phone, people can hold 3 options in mind; try 3, or split the question", what, len(q.Options))
 		}
-		if leading(q) {
-			p.warnf(line("q:"+q.ID+":ask", q.Line), `%s is a yes/no question that may lead people to one answer: try either/or with "something else", like "Is it good, bad, or something else?"`, what)
+		if english {
+			if leading(q) || leadingQuestion(q.Ask) {
+				p.warnf(line("q:"+q.ID+":ask", q.Line), `%s is a yes/no question that may lead people to one answer: try either/or with "something else", like "Is it good, bad, or something else?"`, what)
+			} else if leadingQuestion(q.Simpler) {
+				p.warnf(line("q:"+q.ID+":simpler", q.Line), `%s's simpler wording is a yes/no question that may lead people to one answer: try "Is it good, OK, or bad?"`, what)
+			}
+		}
+		if !p.diags.HasErrors() {
+			for _, lang := range s.Languages() {
+				if isEnglish(lang) { // the wording checks read English
+					choiceCount(p, s, q, lang)
+				}
+			}
 		}
 		if q.Answer == Words && q.MaxSeconds > 120 {
 			p.warnf(line("q:"+q.ID+":max_seconds", q.Line), "%s records up to %d seconds, but recordings over 2 minutes get no written transcript", what, q.MaxSeconds)
@@ -146,9 +122,17 @@ func advise(p *parser, s *Survey, opts LintOptions) {
 	smsLength(p, s)
 	if !p.diags.HasErrors() {
 		reachable(p, s)
+		if english {
+			introCount(p, s)
+		}
+		lintPhrases(p, s, c)
 	}
 	translationGaps(p, s, text)
 }
+
+// isEnglish reports whether a language tag is English, whose words lint
+// checks (in other languages it checks sentence length only).
+func isEnglish(lang string) bool { return baseLang(lang) == "en" }
 
 // sentences splits text at . ! ? and new lines.
 func sentences(t string) []string {
@@ -375,16 +359,53 @@ func translationGaps(p *parser, s *Survey, text func(string, int, string, bool))
 				}
 			}
 		}
-		if !strings.HasPrefix(strings.ToLower(lang), "en") {
+		if !isEnglish(lang) {
 			var gaps []string
 			for _, k := range PhraseNames() {
-				if t.Phrases[k] == "" {
+				if _, ok := builtinPhrase(lang, k); !ok && t.Phrases[k] == "" {
 					gaps = append(gaps, k)
 				}
 			}
 			if len(gaps) > 0 {
 				p.warnf(t.Line, "%s has no words for %d of the built-in phrases (%s): they will be in English; add them under \"phrases\"", what, len(gaps), clipList(gaps))
 			}
+		}
+	}
+}
+
+// lintPhrases checks every phrase the survey will say or text, in each of
+// its languages: the built-in words, or the survey's own where it changes
+// them. A built-in phrase is reported at the survey's (or translation's)
+// first line; a changed one where it is changed.
+func lintPhrases(p *parser, s *Survey, c *wordChecker) {
+	keyword := "DAYS"
+	if len(s.Keywords) > 0 {
+		keyword = s.Keywords[0]
+	}
+	for _, lang := range s.Languages() {
+		t, translated := s.Translations[lang]
+		translated = translated && lang != s.Language
+		for _, id := range PhraseNames() {
+			n := "2"
+			if strings.HasSuffix(id, "-one") {
+				n = "1"
+			}
+			text := fill(s.phrase(lang, id), "n", n, "total", "4", "minutes", n, "answer", "Yes", "say", "Good",
+				"key", "1", "min", "1", "max", "5", "keyword", keyword, "org", "Oakfield", "title", "Your home",
+				"name", s.LanguageName(lang), "phone", "01632 960000", "items", "1 for Yes, 2 for No")
+			where, l := fmt.Sprintf("the built-in phrase %q", id), s.Line
+			switch {
+			case translated && t.Phrases[id] != "":
+				where, l = fmt.Sprintf("phrase %q", id), s.lines["tr:"+lang+":phrase:"+id]
+			case translated:
+				l = t.Line
+			case s.Phrases[id] != "":
+				where, l = fmt.Sprintf("phrase %q", id), s.lines["phrase:"+id]
+			}
+			if lang != s.Language {
+				where += fmt.Sprintf(" (in %s)", lang)
+			}
+			c.check(where, l, text, isEnglish(lang), false)
 		}
 	}
 }

@@ -69,6 +69,9 @@ func TestLintCleanFiles(t *testing.T) {
 	if ds := Lint("day-service.yaml", DemoYAML, LintOptions{}); len(ds) != 0 {
 		t.Errorf("demo survey: want no diagnostics, got\n%s", ds.Error())
 	}
+	if ds := Lint("easy-read.yaml", EasyReadYAML, LintOptions{}); len(ds) != 0 {
+		t.Errorf("easy-read demo survey: want no diagnostics, got\n%s", ds.Error())
+	}
 }
 
 func TestLintExitCodeSplit(t *testing.T) {
@@ -120,5 +123,129 @@ func TestLintSMSLength(t *testing.T) {
 	ds = Lint("x.yaml", []byte(src), LintOptions{})
 	if len(ds) != 1 || !strings.Contains(ds[0].Message, "emoji or special characters") {
 		t.Errorf("got %s", ds.Error())
+	}
+}
+
+// TestLintBuiltinPhrases lints a survey in each shipped language that
+// changes nothing: every built-in phrase, in every language, with no
+// warning.
+func TestLintBuiltinPhrases(t *testing.T) {
+	langs := make([]string, 0, len(BuiltinPhrases))
+	for l := range BuiltinPhrases {
+		langs = append(langs, l)
+	}
+	if len(langs) < 2 {
+		t.Fatalf("shipped languages %v: want English and Welsh", langs)
+	}
+	for _, lang := range langs {
+		src := "id: plain\ntitle: Your home\nlanguage: " + lang + "\nstart:\n  keywords: [HOME]\n" +
+			"intro: Hello.\nconsent: OK?\nquestions:\n  - id: q\n    ask: How is it?\n    answer: words\n"
+		ds := Lint("plain-"+lang+".yaml", []byte(src), LintOptions{})
+		if len(ds) != 0 {
+			t.Errorf("built-in phrases in %s: want no warnings, got\n%s", lang, ds)
+		}
+		// and the checks do look at them: one long phrase is reported
+		bad := src + "phrases:\n  offer: \"Do you want us to ask a person from our team to call you on the phone later today?\"\n"
+		if ds := Lint("bad-"+lang+".yaml", []byte(bad), LintOptions{}); len(ds) != 1 || !strings.Contains(ds[0].String(), `bad-`+lang+`.yaml:13: warning: phrase "offer" has a sentence of 19 words`) {
+			t.Errorf("a long phrase in %s: got %s", lang, ds)
+		}
+	}
+}
+
+// TestWelshBookComplete: every English phrase has Welsh, so a Welsh call
+// is Welsh from the first word to the last. A new phrase needs its Welsh
+// here too (marked for a first-language speaker's check).
+func TestWelshBookComplete(t *testing.T) {
+	for _, id := range PhraseNames() {
+		if WelshPhrases[id] == "" {
+			t.Errorf("WelshPhrases has no %q: add it to survey/phrases_cy.go", id)
+		}
+	}
+	for id := range WelshPhrases {
+		if _, ok := DefaultPhrases[id]; !ok {
+			t.Errorf("WelshPhrases has %q, which DefaultPhrases does not", id)
+		}
+	}
+}
+
+// TestLintReadsWhatMembersRead: idioms, "I", numbers that do not agree,
+// a question whose words offer other choices than its menu, and leading
+// questions, in a survey's words and in the phrases it changes.
+func TestLintReadsWhatMembersRead(t *testing.T) {
+	src := `id: x
+language: en-GB
+intro: Hello. There are 3 questions. Let's start.
+consent: Is that OK?
+questions:
+  - id: a
+    ask: Is your club good or bad?
+    answer: choice
+    options: [Good, OK, Bad]
+  - id: b
+    ask: Are the staff kind? Pick a number.
+    answer: scale
+thanks: I will read them soon.
+phrases:
+  voice-minutes: "It takes about 1 minutes."
+  retry: "Sorry, we did not get that."
+`
+	var got []string
+	for _, d := range Lint("x.yaml", []byte(src), LintOptions{ExtraHardWords: []string{"club night=evening at the club"}}) {
+		got = append(got, d.String())
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		`x.yaml:3: warning: the intro uses "let's": easy read avoids idioms`,
+		`x.yaml:3: warning: the intro says there are 3 questions, but the survey asks 2`,
+		`x.yaml:7: warning: question "a" offers 2 answers in its words ("Is your club good or bad?") but its menu has 3`,
+		`x.yaml:11: warning: question "b" uses "pick a number"`,
+		`x.yaml:11: warning: question "b" is a yes/no question that may lead people to one answer`,
+		`x.yaml:11: warning: question "b" asks a yes or no question ("Are the staff kind?") but the answer is a number`,
+		`x.yaml:13: warning: the thanks uses "soon"`,
+		`x.yaml:13: warning: the thanks says "I": we speak as "we" throughout`,
+		`x.yaml:15: warning: phrase "voice-minutes" counts wrongly: "1 minutes" should be "1 minute"`,
+		`x.yaml:16: warning: phrase "retry" uses "did not get that"`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("missing %q in\n%s", want, all)
+		}
+	}
+}
+
+// A survey may change any phrase, the call's own words too (voice-notice
+// was once refused), per language; PhraseCount picks the "-one" form.
+func TestSurveyChangesAnyPhrase(t *testing.T) {
+	s, err := Parse("p.yaml", []byte(`id: p
+language: en-GB
+consent: OK?
+questions:
+  - {id: q, ask: "How is it?", answer: words}
+phrases:
+  voice-notice: "Hello. This is {org}. We record calls."
+translations:
+  cy:
+    phrases:
+      voice-notice: "Helo. {org} sydd yma."
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Phrase("en-GB", "voice-notice", "org", "Oakfield"); got != "Hello. This is Oakfield. We record calls." {
+		t.Errorf("en-GB: %q", got)
+	}
+	if got := s.Phrase("cy", "voice-notice", "org", "Oakfield"); got != "Helo. Oakfield sydd yma." {
+		t.Errorf("cy: %q", got)
+	}
+	if got := s.Phrase("cy", "thanks"); got != WelshPhrases["thanks"] {
+		t.Errorf("cy thanks from the Welsh book: %q", got)
+	}
+	if got := s.PhraseCount("en-GB", "voice-minutes", 1, "minutes", "1"); got != "It takes about 1 minute." {
+		t.Errorf("1 minute: %q", got)
+	}
+	if got := s.PhraseCount("en-GB", "voice-minutes", 3, "minutes", "3"); got != "It takes about 3 minutes." {
+		t.Errorf("3 minutes: %q", got)
+	}
+	if got := Phrase("cy-GB", "offer"); got != WelshPhrases["offer"] {
+		t.Errorf("no survey, cy-GB: %q", got)
 	}
 }

@@ -335,7 +335,7 @@ func (p *parser) survey(s *Survey, doc *yaml.Node) {
 		case "sms_emoji":
 			s.SMSEmoji = p.boolean(e.v, `"sms_emoji"`)
 		case "phrases":
-			s.Phrases = p.phrases(e.v, `"phrases"`)
+			s.Phrases = p.phrases(e.v, `"phrases"`, "phrase:")
 		case "questions":
 			questionsNode = e.v
 		case "translations":
@@ -362,7 +362,8 @@ func (p *parser) survey(s *Survey, doc *yaml.Node) {
 	p.branches(s)
 }
 
-func (p *parser) phrases(n *yaml.Node, what string) map[string]string {
+// phrases reads a `phrases:` map; at prefixes where each is in the file.
+func (p *parser) phrases(n *yaml.Node, what, at string) map[string]string {
 	out := map[string]string{}
 	names := PhraseNames()
 	for _, e := range p.mapping(n, what, nil) {
@@ -371,6 +372,7 @@ func (p *parser) phrases(n *yaml.Node, what string) map[string]string {
 			continue
 		}
 		out[e.k.Value] = p.str(e.v, fmt.Sprintf("phrase %q", e.k.Value))
+		p.at(at+e.k.Value, e.v)
 	}
 	return out
 }
@@ -678,7 +680,7 @@ func (p *parser) translations(s *Survey, n *yaml.Node) {
 				t.Thanks = p.str(te.v, what+`'s "thanks"`)
 				p.at("tr:"+lang+":thanks", te.v)
 			case "phrases":
-				t.Phrases = p.phrases(te.v, what+`'s "phrases"`)
+				t.Phrases = p.phrases(te.v, what+`'s "phrases"`, "tr:"+lang+":phrase:")
 			case "questions":
 				for _, qe := range p.mapping(te.v, what+`'s "questions"`, nil) {
 					q := s.Question(qe.k.Value)

@@ -67,9 +67,9 @@ func TestSimTextsASurveyToTheEnd(t *testing.T) {
 	for _, want := range []string{
 		"you> DAYS\n",
 		"them> Hello. This is Have Your Say.",
-		"Reply 1 for Good, 2 for OK, 3 for Not good",
+		"Reply with a number:\n      1 Good\n      2 OK\n      3 Not good",
 		"You said: 4.",
-		"them> You said: The same.\n      Thank you. We will tell you what we do with your ideas.",
+		"them> You said: The same.\n      Thank you for your answers. Our team will read every one.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the conversation lacks %q:\n%s", want, out)
@@ -87,7 +87,7 @@ func TestSimPhonesASurveyToTheEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sim call: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
 	}
-	for _, want := range []string{"Calling +447700900000", "phone> ", "say> ", "Thank you. We will tell you", "The call has ended."} {
+	for _, want := range []string{"Calling +447700900000", "phone> ", "say> ", "Thank you for your answers.", "The call has ended."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the call lacks %q:\n%s", want, out)
 		}

@@ -18,7 +18,7 @@ import (
 // (script/ensure-chromium).
 const chromiumPath = "/usr/bin/chromium"
 
-const demoThanks = "Thank you. We will tell you what we do with your ideas."
+const demoThanks = "Thank you for your answers. Our team will read every one."
 
 // browser starts a headless chromium for the test. The network here is
 // closed: without these flags chromium hangs on connections to Google.
