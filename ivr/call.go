@@ -486,16 +486,16 @@ func (h *Handler) staffAvailable() bool {
 	return c.StaffNumber != "" && c.OfficeHours.Contains(c.Now())
 }
 
-// prompt plays the recorded prompt for key when the library has one, else
-// says text.
+// prompt plays the recorded prompt for key (of these words) when the
+// library has one, else says text.
 func (h *Handler) prompt(sv *survey.Survey, lang, key, text string, slow bool) twiml.Element {
 	if h.Audio != nil {
 		if sv != nil {
-			if u, ok := h.Audio.Lookup(sv.ID, lang, key); ok {
+			if u, ok := h.Audio.Find(sv.ID, lang, key, text); ok {
 				return &twiml.VoicePlay{Url: u}
 			}
 		}
-		if u, ok := h.Audio.Lookup("", lang, key); ok {
+		if u, ok := h.Audio.Find("", lang, key, text); ok {
 			return &twiml.VoicePlay{Url: u}
 		}
 	}
