@@ -32,6 +32,9 @@ func (h *Handler) ServeStep(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) incoming(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error) {
+	if h.isRecordingLine(c.to) {
+		return h.recordingLine(), nil
+	}
 	needs := h.needs(ctx, c.from)
 	byNumber, version, numbered := h.Catalog.ByNumber(c.to)
 	onNumber := h.Catalog.OnNumber(c.to)
@@ -104,10 +107,13 @@ func (h *Handler) step(ctx context.Context, c *call, r *http.Request) ([]twiml.E
 	if st.Conv == "" && st.Mode == modeSurvey {
 		st.Conv = c.sid
 	}
+	in := inputOf(r.PostForm)
+	if els, ok, err := h.recordingGate(ctx, c, st, q, in); ok {
+		return els, err // "*" "*" at the start: recording prompts
+	}
 	if q.Get("r") == "1" {
 		return h.repeat(ctx, c, st)
 	}
-	in := inputOf(r.PostForm)
 	switch st.Mode {
 	case modePick:
 		return h.stepPick(ctx, c, st, in)

@@ -157,6 +157,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 			StaffNumber: cfg.StaffNumber, OfficeHours: ivr.OfficeHours(cfg.OfficeHours),
 			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, APIURL: cfg.TwilioAPIURL,
 			DeleteFromTwilio: cfg.DeleteRecordings, TranscribeURL: cfg.TranscribeURL,
+			RecordingNumber: cfg.RecordingNumber,
 		},
 		Log: d.Log, Failed: failed("voice"),
 	}

@@ -52,7 +52,7 @@ func (s *Survey) VoicePrompts(lang string) []Prompt {
 	add("thanks", thanks)
 	for _, id := range PhraseNames() {
 		text := s.phrase(lang, id)
-		if strings.Contains(text, "{") || strings.HasPrefix(id, "sms-") || strings.Contains(id, "-sms") || !isSentence(text) {
+		if strings.Contains(text, "{") || strings.HasPrefix(id, "sms-") || strings.HasPrefix(id, "record-") || strings.Contains(id, "-sms") || !isSentence(text) {
 			continue
 		}
 		add(id, text)
