@@ -22,6 +22,8 @@ type Deps struct {
 	Log    *slog.Logger     // nil: discard
 	Now    func() time.Time // nil: time.Now; tests pass a clock
 	Config Config
+	// Prompts are the recorded prompts' page's own needs (prompts.go).
+	Prompts PromptDeps
 }
 
 // Config is the dashboard's settings.
@@ -38,16 +40,17 @@ type Config struct {
 
 // App is the staff dashboard: every page, and what they share.
 type App struct {
-	db     *store.DB
-	redis  *store.Redis
-	phones *store.Phones
-	log    *slog.Logger
-	now    func() time.Time
-	cfg    Config
-	views  map[string]*template.Template
-	cop    *http.CrossOriginProtection
-	secure bool // cookies only over https
-	review reviewState
+	db      *store.DB
+	redis   *store.Redis
+	phones  *store.Phones
+	log     *slog.Logger
+	now     func() time.Time
+	cfg     Config
+	views   map[string]*template.Template
+	cop     *http.CrossOriginProtection
+	secure  bool // cookies only over https
+	review  reviewState
+	prompts PromptDeps
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
@@ -56,7 +59,7 @@ func New(d Deps) (*App, error) {
 	if d.DB == nil || d.Redis == nil {
 		return nil, errors.New("the dashboard needs Postgres and Redis")
 	}
-	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config}
+	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config, prompts: d.Prompts}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -130,6 +133,9 @@ func (a *App) Routes(r *mux.Router) {
 	// ---- The review pages (conversations, one conversation, call-backs)
 	// are listed in review_routes.go.
 	a.reviewRoutes(r)
+
+	// ---- Recorded prompts of a survey: listed in prompts.go.
+	a.promptRoutes(r)
 }
 
 // get registers a page that only reads.
