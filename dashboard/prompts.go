@@ -39,10 +39,10 @@ func (r Role) ManagesPrompts() bool { return r == Admin || r == Staff }
 
 // promptRoutes lists the recorded prompts' routes.
 func (a *App) promptRoutes(r *mux.Router) {
-	a.get(r, "/surveys/{id}/prompts", Role.ManagesPrompts, a.showPrompts)                   // every sentence, its recording, upload
-	a.uploadPost(r, "/surveys/{id}/prompts/upload", Role.ManagesPrompts, a.uploadPrompt)    // a WAV or MP3 for one sentence
-	a.post(r, "/surveys/{id}/prompts/use", Role.ManagesPrompts, a.usePrompt)                // "use this": callers hear it
-	a.post(r, "/surveys/{id}/prompts/remove", Role.ManagesPrompts, a.removePrompt)          // back to the spoken words
+	a.get(r, "/surveys/{id}/prompts", Role.ManagesPrompts, a.showPrompts)                    // every sentence, its recording, upload
+	a.uploadPost(r, "/surveys/{id}/prompts/upload", Role.ManagesPrompts, a.uploadPrompt)     // a WAV or MP3 for one sentence
+	a.post(r, "/surveys/{id}/prompts/use", Role.ManagesPrompts, a.usePrompt)                 // "use this": callers hear it
+	a.post(r, "/surveys/{id}/prompts/remove", Role.ManagesPrompts, a.removePrompt)           // back to the spoken words
 	a.post(r, "/surveys/{id}/prompts/session", Role.ManagesPrompts, a.startRecordingByPhone) // a PIN to record by phone
 }
 
