@@ -208,6 +208,13 @@ func TestLibraryServesPrompts(t *testing.T) {
 		t.Errorf("conditional GET: %v %v", r2.StatusCode, err)
 	}
 
+	// Twilio (and browsers) may ask for a part of the file.
+	req, _ = http.NewRequest("GET", u, nil)
+	req.Header.Set("Range", "bytes=0-99")
+	if r3, err := http.DefaultClient.Do(req); err != nil || r3.StatusCode != http.StatusPartialContent || r3.ContentLength != 100 {
+		t.Errorf("range request: %v %v", r3.StatusCode, err)
+	}
+
 	// A new recording replaces the prompt; the old file still plays (a
 	// call may be playing it), and another server's library sees it.
 	if _, err := lib.Add(ctx, "day-service", "en-GB", "intro", fixture(t, "hello.mp3")); err != nil {

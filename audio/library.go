@@ -32,6 +32,7 @@ type Library struct {
 	mu     sync.RWMutex
 	index  map[string]entry  // survey \x00 language \x00 key -> the active version
 	byText map[string]string // survey \x00 language \x00 words -> file name
+	files  fileCache
 }
 
 // entry is an active prompt in the index.
@@ -227,18 +228,71 @@ func (l *Library) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	p, data, err := l.db.AudioFile(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "There is no audio file with this name.", http.StatusNotFound)
-		return
+	f, ok := l.files.get(name)
+	if !ok {
+		p, data, err := l.db.AudioFile(r.Context(), name)
+		if errors.Is(err, store.ErrNotFound) {
+			http.Error(w, "There is no audio file with this name.", http.StatusNotFound)
+			return
+		}
+		if err != nil {
+			l.log.Error("reading an audio prompt failed", "name", name, "err", err)
+			http.Error(w, "The audio file cannot be read just now. Please try again.", http.StatusServiceUnavailable)
+			return
+		}
+		f = file{contentType: p.ContentType, created: p.CreatedAt, data: data}
+		if p.Status != store.PromptDraft { // a draft may be deleted soon
+			l.files.put(name, f)
+		}
 	}
-	if err != nil {
-		l.log.Error("reading an audio prompt failed", "name", name, "err", err)
-		http.Error(w, "The audio file cannot be read just now. Please try again.", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", p.ContentType)
+	w.Header().Set("Content-Type", f.contentType)
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	w.Header().Set("ETag", etag)
-	http.ServeContent(w, r, "", p.CreatedAt, bytes.NewReader(data))
+	http.ServeContent(w, r, "", f.created, bytes.NewReader(f.data))
+}
+
+// fileCacheBytes bounds the prompt files kept in memory: a file never
+// changes under its name, so a copy is always right.
+const fileCacheBytes = 64 << 20
+
+type file struct {
+	contentType string
+	created     time.Time
+	data        []byte
+}
+
+// fileCache keeps recently served prompt files, up to fileCacheBytes.
+type fileCache struct {
+	mu    sync.Mutex
+	files map[string]file
+	bytes int
+}
+
+func (c *fileCache) get(name string) (file, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.files[name]
+	return f, ok
+}
+
+func (c *fileCache) put(name string, f file) {
+	if len(f.data) > fileCacheBytes/4 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.files == nil {
+		c.files = map[string]file{}
+	}
+	for old, of := range c.files { // room, dropping whatever comes first
+		if c.bytes+len(f.data) <= fileCacheBytes {
+			break
+		}
+		delete(c.files, old)
+		c.bytes -= len(of.data)
+	}
+	if _, had := c.files[name]; !had {
+		c.files[name] = f
+		c.bytes += len(f.data)
+	}
 }

@@ -204,8 +204,8 @@ func (db *DB) AudioPrompt(ctx context.Context, name string) (AudioPrompt, error)
 func (db *DB) AudioFile(ctx context.Context, name string) (AudioPrompt, []byte, error) {
 	var p AudioPrompt
 	var data []byte
-	err := db.pool.QueryRow(ctx, `SELECT name, survey_id, language, prompt_key, content_type, duration_ms, created_at, data
-		FROM audio_prompts WHERE name = $1`, name).Scan(&p.Name, &p.SurveyID, &p.Language, &p.Key, &p.ContentType, &p.DurationMS, &p.CreatedAt, &data)
+	err := db.pool.QueryRow(ctx, `SELECT name, survey_id, language, prompt_key, content_type, duration_ms, created_at, status, data
+		FROM audio_prompts WHERE name = $1`, name).Scan(&p.Name, &p.SurveyID, &p.Language, &p.Key, &p.ContentType, &p.DurationMS, &p.CreatedAt, &p.Status, &data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, nil, ErrNotFound
 	}
