@@ -85,6 +85,10 @@ func (l *Library) Run(ctx context.Context, every time.Duration) {
 			if err := l.Load(ctx); err != nil && ctx.Err() == nil {
 				l.log.Warn("reloading the audio prompt index failed; keeping the old one", "err", err)
 			}
+			// Recordings heard back on the phone and never kept.
+			if err := l.db.DeleteAudioDrafts(ctx, ""); err != nil && ctx.Err() == nil {
+				l.log.Warn("deleting old unkept recordings failed; trying again later", "err", err)
+			}
 		}
 	}
 }

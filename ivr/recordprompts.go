@@ -215,7 +215,7 @@ func (h *Handler) recordStep(ctx context.Context, c *call, r *http.Request) ([]t
 		}
 		return h.phraseTwiML(sess, sv, rs, nil), nil
 	case "rec":
-		return h.stepRecorded(ctx, c, sess, sv, rs, r.PostForm.Get("RecordingUrl"))
+		return h.stepRecorded(ctx, c, sess, sv, rs, r.PostForm.Get("RecordingUrl"), r.PostForm.Get("RecordingSid"))
 	case "keep":
 		return h.stepKeep(ctx, sess, sv, rs, in)
 	}
@@ -324,7 +324,7 @@ func (h *Handler) phraseTwiML(sess store.RecordingSession, sv *survey.Survey, rs
 
 // stepRecorded keeps a new recording as a draft and plays it back; one we
 // cannot use (none, silent, too short) is asked for again.
-func (h *Handler) stepRecorded(ctx context.Context, c *call, sess store.RecordingSession, sv *survey.Survey, rs recState, recURL string) ([]twiml.Element, error) {
+func (h *Handler) stepRecorded(ctx context.Context, c *call, sess store.RecordingSession, sv *survey.Survey, rs recState, recURL, recSID string) ([]twiml.Element, error) {
 	lang := sess.Language
 	again := func() ([]twiml.Element, error) {
 		rs.Tries++
@@ -360,6 +360,13 @@ func (h *Handler) stepRecorded(ctx context.Context, c *call, sess store.Recordin
 	}
 	if err != nil {
 		return nil, fail("postgres", err)
+	}
+	if sid := webhook.Storable(recSID, maxSID); h.conf().DeleteFromTwilio && validSID(sid) {
+		h.bg.Go(func() {
+			if err := h.deleteFromTwilio(sid); err != nil {
+				h.failed("twilio-delete", err) // ours is kept; Twilio's copy stays until deleted by hand
+			}
+		})
 	}
 	rs.Draft, rs.Tries = p.Name, 0
 	return h.listenBack(sv, lang, rs), nil
