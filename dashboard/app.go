@@ -40,17 +40,18 @@ type Config struct {
 
 // App is the staff dashboard: every page, and what they share.
 type App struct {
-	db      *store.DB
-	redis   *store.Redis
-	phones  *store.Phones
-	log     *slog.Logger
-	now     func() time.Time
-	cfg     Config
-	views   map[string]*template.Template
-	cop     *http.CrossOriginProtection
-	secure  bool // cookies only over https
-	review  reviewState
-	prompts PromptDeps
+	db     *store.DB
+	redis  *store.Redis
+	phones *store.Phones
+	log    *slog.Logger
+	now    func() time.Time
+	cfg    Config
+	views  map[string]*template.Template
+	cop    *http.CrossOriginProtection
+	secure bool // cookies only over https
+	review reviewState
+
+	prompts PromptDeps // the recorded prompts' page (prompts.go)
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
@@ -59,7 +60,8 @@ func New(d Deps) (*App, error) {
 	if d.DB == nil || d.Redis == nil {
 		return nil, errors.New("the dashboard needs Postgres and Redis")
 	}
-	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config, prompts: d.Prompts}
+	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config}
+	a.prompts = d.Prompts
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
