@@ -133,11 +133,13 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		return err
 	}
 	defer sqldb.Close()
-	current, target, err := p.GetVersions(ctx)
+	// Pending counts a migration below the newest applied one too (merged
+	// later), which comparing version numbers would miss.
+	pending, err := p.HasPending(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the database's schema version: %w", err)
 	}
-	if current < target {
+	if pending {
 		return ErrSchemaOutOfDate
 	}
 	return db.CheckRiver(ctx)

@@ -98,3 +98,20 @@ func TestRecordingSessions(t *testing.T) {
 		t.Fatalf("an expired PIN still works: %v", err)
 	}
 }
+
+// A migration merged after a newer one was applied still counts as to do
+// (branches are merged in any order).
+func TestSchemaWithAMissingMigration(t *testing.T) {
+	t.Parallel()
+	db := storetest.DB(t)
+	ctx := context.Background()
+	if err := db.CheckSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storetest.SQL(t, db).Exec(ctx, `DELETE FROM goose_db_version WHERE version_id = 4`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CheckSchema(ctx); !errors.Is(err, store.ErrSchemaOutOfDate) {
+		t.Fatalf("a missing migration below the newest: %v", err)
+	}
+}
