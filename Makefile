@@ -35,11 +35,13 @@ fuzz:
 ## - BenchmarkInboundSMS: 22,000 inbound texts offered at a steady 2,200 a second
 ## - BenchmarkVoiceWebhook: voice webhooks under 4, 16 and 64 concurrent calls
 ## - BenchmarkReviewPages: the conversations page and a search over HTTP, 1,000,000 answers
+## - BenchmarkAudioServe: GET /audio/{name} (Twilio's <Play>), full answers and 304s
 bench:
 	script/services $(GO) test -run='^$$' -bench='^Benchmark(Step|Match|Parse|Lint)$$' -benchmem ./survey/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMS$$' -benchtime=22000x ./sms/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkVoiceWebhook' -benchmem ./ivr/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkReviewPages$$' -benchtime=1x -timeout=20m ./dashboard/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkAudioServe$$' -benchmem ./audio/
 
 ## build: a static binary in bin/
 build:

@@ -56,6 +56,7 @@ type Config struct {
 	StaffNumber      string        // dialled in office hours when a caller presses 0
 	OfficeHours      hours.Office  // zero: nobody is put through by phone; in Location
 	DeleteRecordings bool          // delete Twilio's copy once ours is stored
+	RecordingNumber  string        // HYS_RECORDING_NUMBER: calls to it record prompts
 }
 
 // Problems lists every setting that is missing or malformed. Each entry is
@@ -308,6 +309,12 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 			*p = append(*p, "HYS_STAFF_NUMBER does not look right: it should be a phone number with its country code, like +441614960000.")
 		}
 		c.StaffNumber = v
+	}
+	if v := getenv("HYS_RECORDING_NUMBER"); v != "" {
+		if !phoneNumber.MatchString(v) {
+			*p = append(*p, "HYS_RECORDING_NUMBER does not look right: it should be a phone number with its country code, like +441614960000.")
+		}
+		c.RecordingNumber = v
 	}
 	if v := getenv("HYS_OFFICE_HOURS"); v != "" {
 		if o, err := hours.ParseOffice(v, c.Location); err != nil {

@@ -388,6 +388,7 @@ func TestOptionalSettingGoodValues(t *testing.T) {
 			return c.OfficeHours.Contains(time.Date(2026, 3, 2, 9, 30, 0, 0, c.Location)) && !c.OfficeHours.Contains(time.Date(2026, 3, 7, 9, 30, 0, 0, c.Location))
 		}, true},
 		{"HYS_DELETE_RECORDINGS", "true", func(c config.Config) any { return c.DeleteRecordings }, true},
+		{"HYS_RECORDING_NUMBER", "+447700900555", func(c config.Config) any { return c.RecordingNumber }, "+447700900555"},
 		{"HYS_DELETE_RECORDINGS", "YES", func(c config.Config) any { return c.DeleteRecordings }, true},
 		{"HYS_DELETE_RECORDINGS", "1", func(c config.Config) any { return c.DeleteRecordings }, true},
 		{"HYS_DELETE_RECORDINGS", "false", func(c config.Config) any { return c.DeleteRecordings }, false},
@@ -460,6 +461,7 @@ func TestOptionalSettingBadValues(t *testing.T) {
 		{"HYS_GATHER_TIMEOUT", "0s"},
 		{"HYS_STAFF_NUMBER", "01614960000"},
 		{"HYS_STAFF_NUMBER", "reception"},
+		{"HYS_RECORDING_NUMBER", "07700900555"},
 		{"TRANSCRIBE_URL", "whisper.local:8000"},
 		{"TRANSCRIBE_URL", "ftp://whisper.local"},
 		{"TRANSCRIBE_URL", "http://"},

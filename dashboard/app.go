@@ -22,6 +22,8 @@ type Deps struct {
 	Log    *slog.Logger     // nil: discard
 	Now    func() time.Time // nil: time.Now; tests pass a clock
 	Config Config
+	// Prompts are the recorded prompts' page's own needs (prompts.go).
+	Prompts PromptDeps
 }
 
 // Config is the dashboard's settings.
@@ -48,6 +50,8 @@ type App struct {
 	cop    *http.CrossOriginProtection
 	secure bool // cookies only over https
 	review reviewState
+
+	prompts PromptDeps // the recorded prompts' page (prompts.go)
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
@@ -57,6 +61,7 @@ func New(d Deps) (*App, error) {
 		return nil, errors.New("the dashboard needs Postgres and Redis")
 	}
 	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config}
+	a.prompts = d.Prompts
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -130,6 +135,9 @@ func (a *App) Routes(r *mux.Router) {
 	// ---- The review pages (conversations, one conversation, call-backs)
 	// are listed in review_routes.go.
 	a.reviewRoutes(r)
+
+	// ---- Recorded prompts of a survey: listed in prompts.go.
+	a.promptRoutes(r)
 }
 
 // get registers a page that only reads.

@@ -32,6 +32,9 @@ func (h *Handler) ServeStep(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) incoming(ctx context.Context, c *call, r *http.Request) ([]twiml.Element, error) {
+	if h.isRecordingLine(c.to) {
+		return h.recordingLine(), nil
+	}
 	needs := h.needs(ctx, c.from)
 	byNumber, version, numbered := h.Catalog.ByNumber(c.to)
 	onNumber := h.Catalog.OnNumber(c.to)
@@ -105,10 +108,13 @@ func (h *Handler) step(ctx context.Context, c *call, r *http.Request) ([]twiml.E
 	if st.Conv == "" && st.Mode == modeSurvey {
 		st.Conv = c.sid
 	}
+	in := inputOf(r.PostForm)
+	if els, ok, err := h.recordingGate(ctx, c, st, q, in); ok {
+		return els, err // "*" "*" at the start: recording prompts
+	}
 	if q.Get("r") == "1" {
 		return h.repeat(ctx, c, st)
 	}
-	in := inputOf(r.PostForm)
 	switch st.Mode {
 	case modePick:
 		return h.stepPick(ctx, c, st, in)
@@ -487,16 +493,16 @@ func (h *Handler) staffAvailable() bool {
 	return c.StaffNumber != "" && c.OfficeHours.Contains(c.Now())
 }
 
-// prompt plays the recorded prompt for key when the library has one, else
-// says text.
+// prompt plays the recorded prompt for key (of these words) when the
+// library has one, else says text.
 func (h *Handler) prompt(sv *survey.Survey, lang, key, text string, slow bool) twiml.Element {
 	if h.Audio != nil {
 		if sv != nil {
-			if u, ok := h.Audio.Lookup(sv.ID, lang, key); ok {
+			if u, ok := h.Audio.Find(sv.ID, lang, key, text); ok {
 				return &twiml.VoicePlay{Url: u}
 			}
 		}
-		if u, ok := h.Audio.Lookup("", lang, key); ok {
+		if u, ok := h.Audio.Find("", lang, key, text); ok {
 			return &twiml.VoicePlay{Url: u}
 		}
 	}

@@ -87,6 +87,10 @@ type Config struct {
 	TranscribeURL string
 
 	Now func() time.Time // default time.Now
+
+	// RecordingNumber (HYS_RECORDING_NUMBER) is a number whose calls
+	// record prompts (recordprompts.go) instead of answering a survey.
+	RecordingNumber string
 }
 
 // Handler answers Twilio's voice webhooks.

@@ -42,6 +42,7 @@ func routes(h handlers) http.Handler {
 	r.HandleFunc(ivr.PathRecord, h.calls.ServeRecorded).Methods(http.MethodPost)             // a spoken answer was recorded
 	r.HandleFunc(ivr.PathRecording, h.calls.ServeRecordingStatus).Methods(http.MethodPost)   // the recording is ready to fetch
 	r.HandleFunc(ivr.PathTranscription, h.calls.ServeTranscription).Methods(http.MethodPost) // Twilio's transcript of it
+	r.HandleFunc(ivr.PathRecordPrompts, h.calls.ServeRecordPrompts).Methods(http.MethodPost) // a member records prompts by phone
 
 	// Recorded prompts for Twilio's <Play>: public, with unguessable names.
 	r.PathPrefix("/audio/").Handler(h.prompts).Methods(http.MethodGet, http.MethodHead)

@@ -20,6 +20,7 @@ import (
 	"github.com/haveyoursay/haveyoursay/ops"
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
@@ -157,6 +158,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 			StaffNumber: cfg.StaffNumber, OfficeHours: ivr.OfficeHours(cfg.OfficeHours),
 			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, APIURL: cfg.TwilioAPIURL,
 			DeleteFromTwilio: cfg.DeleteRecordings, TranscribeURL: cfg.TranscribeURL,
+			RecordingNumber: cfg.RecordingNumber,
 		},
 		Log: d.Log, Failed: failed("voice"),
 	}
@@ -170,7 +172,10 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 
 	// The staff dashboard (every route in dashboard.App.Routes).
 	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
-		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
+		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev},
+		Prompts: dashboard.PromptDeps{Library: prompts, Phrases: func(sv *survey.Survey, lang string) []survey.Prompt {
+			return ivr.Phrases(sv, lang, cfg.OrgName)
+		}, RecordingNumber: cfg.RecordingNumber}})
 	if err != nil {
 		return fail(err)
 	}

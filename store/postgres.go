@@ -85,7 +85,10 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 func (db *DB) migrator() (*goose.Provider, *sql.DB, error) {
 	sqldb := stdlib.OpenDBFromPool(db.pool)
 	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, Migrations(),
-		goose.WithDisableGlobalRegistry(true))
+		goose.WithDisableGlobalRegistry(true),
+		// Branches merged in any order add migrations below the newest
+		// one a database already has: apply those too.
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		sqldb.Close()
 		return nil, nil, err
@@ -130,11 +133,13 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		return err
 	}
 	defer sqldb.Close()
-	current, target, err := p.GetVersions(ctx)
+	// Pending counts a migration below the newest applied one too (merged
+	// later), which comparing version numbers would miss.
+	pending, err := p.HasPending(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the database's schema version: %w", err)
 	}
-	if current < target {
+	if pending {
 		return ErrSchemaOutOfDate
 	}
 	return db.CheckRiver(ctx)

@@ -111,6 +111,24 @@ var DefaultPhrases = map[string]string{
 	"sms-keywords-none":  "We have no questions for you now.",
 	"sms-invite-stop":    "If you do not want our texts, text STOP.",
 	"sms-reminder":       "Hello again from {org}. You started to answer our questions. You can answer the rest now.",
+	// Issue 17: recording prompts by phone. Said only on a recording call,
+	// never in a survey (survey.VoicePrompts leaves out "record-" ids).
+	"record-hello":      "Hello. This is the line for recording our messages.",
+	"record-pin":        "Please type your recording PIN. It has 6 numbers.",
+	"record-pin-wrong":  "Sorry, that PIN did not work. Please try again.",
+	"record-pin-end":    "Sorry, that PIN did not work. Please check it with staff, and call again. Goodbye.",
+	"record-welcome":    "Thank you. We will read you each sentence. Please say it after the beep. Then press hash.",
+	"record-skip":       "To skip a sentence, press star while we read it.",
+	"record-stop":       "You can hang up at any time. Call again with the same PIN to go on.",
+	"record-sentence":   "Sentence {n} of {total}.",
+	"record-after-beep": "Please say it after the beep.",
+	"record-heard-back": "This is what we heard.",
+	"record-keep-menu":  "To keep it, press 1. To try again, press 2. To hear it again, press star.",
+	"record-kept":       "Thank you. We have kept it.",
+	"record-try-again":  "OK. We will try again.",
+	"record-not-heard":  "Sorry, we could not hear that well. Please try again.",
+	"record-all-done":   "That is every sentence. Thank you. Staff will listen before callers hear them. Goodbye.",
+	"record-closed":     "Sorry, you cannot record now. Please call again later. Goodbye.",
 }
 
 // BuiltinPhrases are the built-in phrase books by language (the part of a

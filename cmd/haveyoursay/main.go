@@ -68,6 +68,8 @@ Usage:
   haveyoursay user list|disable|password
                                      list, switch off, or set a password for dashboard users
   haveyoursay bench                  load-test a running server with simulated members
+  haveyoursay audio add|list|remove|session --survey ID
+                                     recorded prompts in members' own voices
 
 Run 'haveyoursay help COMMAND' (or 'haveyoursay COMMAND --help') to see what a
 command does and its flags. With 'make run' running in this folder, the
@@ -143,6 +145,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "audio":
+		return cmdAudio(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		// "help CMD [SUB]" is "CMD [SUB] --help" (an unknown CMD gets a suggestion).
 		if len(args) > 1 && !isHelp(args[1]) {
