@@ -454,6 +454,7 @@ func (p *parser) question(n *yaml.Node, pos int) Question {
 			q.Optional = p.boolean(e.v, what+`'s "optional"`)
 		case "themes":
 			q.Themes = p.list(e.v, what+`'s "themes"`)
+			p.at("q:"+q.ID+":themes", e.v)
 		case "then":
 			thenNode = e.v
 		}

@@ -52,6 +52,16 @@ var DefaultPhrases = map[string]string{
 	"voice-words-skip":  "To skip this question, press hash now. Or speak after the beep, and press hash when you have finished.",
 	"sms-language":      "Reply {key} for {name}",
 	"voice-language":    "For {name}, press {key}.",
+
+	// Issue 13, "you said, we did": asking to be told, and telling.
+	"tell-me-ask":        "Can we text you to tell you what we did?",
+	"tell-me-yes":        "Thank you. We will text you when we do something.",
+	"tell-me-no":         "That is OK. We will not text you about it.",
+	"we-did-sms":         "Hello from {org}. You told us what you think. This is what we did:",
+	"we-did-voice-offer": "To hear what we changed, press 9 now.",
+	"we-did-voice-intro": "People told us what they think. This is what we did.",
+	"we-did-voice-none":  "We have nothing new to tell you yet.",
+	"we-did-voice-end":   "Now, on to the questions.",
 }
 
 // PhraseNames lists the phrase keys a survey may change, sorted.
