@@ -67,6 +67,8 @@ Usage:
   haveyoursay user list|disable|password
                                      list, switch off, or set a password for dashboard users
   haveyoursay bench                  load-test a running server with simulated members
+  haveyoursay themes import|lint|list FILE
+                                     the charity's themes, in its own words
 
 Run 'haveyoursay help' to see this again. The README lists every setting.
 `
@@ -136,6 +138,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "themes":
+		return cmdThemes(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

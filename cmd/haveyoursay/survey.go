@@ -20,7 +20,7 @@ import (
 )
 
 const surveyUsage = `Usage:
-  haveyoursay survey lint [--strict] [--words FILE] FILE...
+  haveyoursay survey lint [--strict] [--words FILE] [--themes FILE] FILE...
   haveyoursay survey import FILE...
   haveyoursay survey list
 `
@@ -50,6 +50,7 @@ func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	strict := fs.Bool("strict", false, "treat easy-read warnings as errors")
 	wordsFile := fs.String("words", "", "a file of extra hard words to warn about, one a line")
+	themesFile := fs.String("themes", "", "the charity's themes file: warn about a theme not in it")
 	if err := fs.Parse(args); err != nil {
 		return usageError{}
 	}
@@ -68,6 +69,13 @@ func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 				opts.ExtraHardWords = append(opts.ExtraHardWords, w)
 			}
 		}
+	}
+	if *themesFile != "" {
+		themes, _, err := readThemes(*themesFile, stdout)
+		if err != nil {
+			return err
+		}
+		opts.Themes = themeIDs(themes)
 	}
 	errs, warns := 0, 0
 	for _, name := range fs.Args() {
@@ -236,7 +244,7 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer) error {
 	for i, f := range files {
 		reportSaved(stdout, f.FileName, f.ID, saved[i])
 	}
-	return nil
+	return loadDemoThemes(ctx, db)
 }
 
 // maxSurveyFile is far more than any survey needs (the demo is 2 kB).
