@@ -170,7 +170,8 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 
 	// The staff dashboard (every route in dashboard.App.Routes).
 	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
-		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
+		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev},
+		Teller: sender}) // "you said, we did" texts go through the sender
 	if err != nil {
 		return fail(err)
 	}
