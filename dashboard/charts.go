@@ -74,7 +74,7 @@ func (c BarChart) SVG() template.HTML {
 	}
 	h := rowHeight*len(c.Bars) + 8
 	var s strings.Builder
-	fmt.Fprintf(&s, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
+	fmt.Fprintf(&s, `<svg class="chart" viewBox="0,0,%d,%d" width="100%%" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
 		chartWidth, h, html.EscapeString(c.Summary()))
 	for i, b := range c.Bars {
 		y := 4 + i*rowHeight
@@ -128,7 +128,7 @@ func (c ColumnChart) SVG() template.HTML {
 		most = max(most, b.N)
 	}
 	var s strings.Builder
-	fmt.Fprintf(&s, `<svg class="chart" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
+	fmt.Fprintf(&s, `<svg class="chart" viewBox="0,0,%d,%d" width="100%%" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg">`,
 		chartWidth, height, html.EscapeString(c.Summary()))
 	fmt.Fprintf(&s, `<line class="axis" x1="10" y1="%d" x2="%d" y2="%d"></line>`, height-bottom, chartWidth-10, height-bottom)
 	for i, b := range c.Columns {
