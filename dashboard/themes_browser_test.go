@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/haveyoursay/haveyoursay/hours"
@@ -82,6 +84,23 @@ func (c *chrome) pdf(name string) string {
 		c.t.Fatal(err)
 	}
 	c.t.Logf("the printed %s is %s", name, file)
+	// And a picture of it as printed: print CSS at A4's width (210 mm at
+	// 96 dpi), for a person to look at without a PDF reader.
+	printMedia := func(media string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media})
+			return err
+		})
+	}
+	c.run(chromedp.EmulateViewport(794, 1123), printMedia("print"))
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		c.t.Fatalf("a picture of the printed %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(c.shots, name+"-printed.png"), shot, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	c.run(printMedia(""), chromedp.EmulateReset())
 	return file
 }
 
