@@ -9,17 +9,34 @@ import (
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
+	"github.com/haveyoursay/haveyoursay/survey"
 )
 
+// askFollowUp makes the demo survey end with "Can we text you to tell you
+// what we did?" (a new version with follow_up: true).
+func (f *outFixture) askFollowUp(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := f.db.SaveSurvey(ctx, "day-service", "Your day service", string(survey.DemoYAML)+"follow_up: true\n", "day-service.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.catalog.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // answerDayService texts the whole demo survey through the real webhooks:
-// "not good" (so the ideas question is asked) with words, or "good".
-func (f *outFixture) answerDayService(t *testing.T, number string, notGood bool) string {
+// "not good" (so the ideas question is asked) with words, or "good"; then
+// tell answers "Can we text you to tell you what we did?" ("" when the
+// survey does not ask).
+func (f *outFixture) answerDayService(t *testing.T, number string, notGood bool, tell ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	steps := []string{"DAYS", "yes", "1", "4", "1"}
 	if notGood {
 		steps = []string{"DAYS", "yes", "3", "The path to the garden is hard for my chair", "4", "1"}
 	}
+	steps = append(steps, tell...)
 	for _, body := range steps {
 		if _, err := f.sim.Text(ctx, number, obFrom, body); err != nil {
 			t.Fatal(err)
@@ -55,15 +72,20 @@ func TestActionDoneTextsThoseWhoSaidYes(t *testing.T) {
 	s := f.sender(t, nil)
 	run(t, s)
 	ctx := context.Background()
+	f.askFollowUp(t)
 	yes, no, stopped, notCovered := "+447700900601", "+447700900602", "+447700900603", "+447700900604"
 	for _, m := range []struct {
 		number  string
 		notGood bool
-		tell    bool
-	}{{yes, true, true}, {no, true, false}, {stopped, true, true}, {notCovered, false, true}} {
-		conv := f.answerDayService(t, m.number, m.notGood)
-		if err := f.db.SetTellMe(ctx, conv, m.tell); err != nil {
+		tell    string
+	}{{yes, true, "yes"}, {no, true, "no"}, {stopped, true, "1"}, {notCovered, false, "yes"}} {
+		conv := f.answerDayService(t, m.number, m.notGood, m.tell)
+		var tellMe *bool
+		if err := storetest.SQL(t, f.db).QueryRow(ctx, `SELECT tell_me FROM conversations WHERE id = $1`, conv).Scan(&tellMe); err != nil {
 			t.Fatal(err)
+		}
+		if tellMe == nil || *tellMe != (m.tell != "no") {
+			t.Fatalf("%s answered %q to being told; kept %v", m.number, m.tell, tellMe)
 		}
 	}
 	if _, err := f.sim.Text(ctx, stopped, obFrom, "STOP"); err != nil {

@@ -62,6 +62,9 @@ type Survey struct {
 	Thanks              string
 	Questions           []Question
 	SMSEmoji            bool // emoji in SMS menus for everyone
+	// FollowUp asks, after the thanks, "Can we text you to tell you what
+	// we did?" (follow_up: true; see followup.go).
+	FollowUp bool
 	Phrases             map[string]string
 	Translations        map[string]Translation
 	File                string
