@@ -64,11 +64,11 @@ type Survey struct {
 	SMSEmoji            bool // emoji in SMS menus for everyone
 	// FollowUp asks, after the thanks, "Can we text you to tell you what
 	// we did?" (follow_up: true; see followup.go).
-	FollowUp bool
-	Phrases             map[string]string
-	Translations        map[string]Translation
-	File                string
-	Line                int
+	FollowUp     bool
+	Phrases      map[string]string
+	Translations map[string]Translation
+	File         string
+	Line         int
 
 	langs     []string       // Languages(), cached by compile
 	parsed    bool           // the YAML was read (for lint)
