@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"text/tabwriter"
+	"time"
 
 	"github.com/haveyoursay/haveyoursay/demo"
 	"github.com/haveyoursay/haveyoursay/store"
@@ -228,4 +229,48 @@ func loadDemoThemes(ctx context.Context, db *store.DB) error {
 	}
 	_, err := db.ImportThemes(ctx, "system", themes)
 	return err
+}
+
+// loadDemoActions gives dev's demo data some "you said, we did": actions
+// in every state, a member reviewers' finding, and a few quotes from the
+// demo conversations, so the overview and the printed report show what a
+// charity's would. A database that has actions already is left alone.
+func loadDemoActions(ctx context.Context, db *store.DB, now time.Time) error {
+	if have, err := db.Actions(ctx, store.ActionFilter{}); err != nil || len(have) > 0 {
+		return err
+	}
+	due := now.AddDate(0, 2, 0)
+	for _, a := range []store.Action{
+		{ThemeID: "staff", SurveyID: "day-service", Said: "Staff are kind, but sometimes they are in a rush.",
+			Doing: "We have one more member of staff on the busiest days.", Owner: "Day service manager", Status: store.ActionDone,
+			MemberText: "We have more staff on busy days now. Thank you for telling us."},
+		{ThemeID: "ideas", SurveyID: "day-service", Said: "People want more trips out.",
+			Doing: "We will plan a trip each month, with members choosing where.", Owner: "Activities lead", Due: &due, Status: store.ActionDoing},
+		{ThemeID: "choice-and-control", SurveyID: "day-service", Said: "Some people want more days at the day service.",
+			Doing: "We asked the council to pay for more days.", Owner: "Manager", Status: store.ActionCannot,
+			Reason: "The council said no for this year. We will ask again in April."},
+		{ThemeID: "home", SurveyID: "your-home", Said: "Some people feel cold at home in the evening.",
+			Doing: "We will check the heating in every house before winter.", Owner: "Housing team", Due: &due, Status: store.ActionPlanned},
+	} {
+		if _, err := db.SaveAction(ctx, "system", a); err != nil {
+			return err
+		}
+	}
+	if _, err := db.AddFinding(ctx, "system", "", "day-service", "People like the garden, but the path is hard for wheelchairs."); err != nil {
+		return err
+	}
+	words, err := db.RecentWords(ctx, "day-service", 50)
+	if err != nil {
+		return err
+	}
+	chosen := 0
+	for _, w := range words {
+		if chosen == 3 || len(w.Words) < 15 || len(w.Words) > 140 {
+			continue
+		}
+		if err := db.ChooseQuote(ctx, "system", w.ID, w.Words); err == nil {
+			chosen++
+		}
+	}
+	return nil
 }

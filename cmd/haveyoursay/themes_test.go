@@ -1,11 +1,14 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
 )
 
@@ -85,5 +88,47 @@ func TestThemesImport(t *testing.T) {
 	out, _, _ = runOnce(t, []string{"themes", "list"}, env)
 	if !strings.Contains(out, "Staff who are kind") {
 		t.Fatalf("a broken import changed the themes:\n%s", out)
+	}
+}
+
+// dev's demo "you said, we did": actions in every state and a finding,
+// made once.
+func TestDemoActions(t *testing.T) {
+	env := testEnv(t)
+	ctx := t.Context()
+	db, err := openDB(ctx, envFrom(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := loadDemo(ctx, db, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for range 2 {
+		if err := loadDemoActions(ctx, db, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acts, err := db.Actions(ctx, store.ActionFilter{})
+	if err != nil || len(acts) != 4 {
+		t.Fatalf("%d demo actions (%v), want 4, made once", len(acts), err)
+	}
+	states := map[string]bool{}
+	for _, a := range acts {
+		states[a.Status] = true
+		if a.Status == store.ActionCannot && a.Reason == "" {
+			t.Errorf("a demo action we cannot do has no reason")
+		}
+	}
+	if len(states) != 4 {
+		t.Errorf("demo actions in states %v, want all four", states)
+	}
+	if f, err := db.Findings(ctx, "day-service", ""); err != nil || len(f) != 1 {
+		t.Errorf("demo findings: %v %v", f, err)
+	}
+	themes, err := db.Themes(ctx)
+	if err != nil || len(themes) != 9 {
+		t.Errorf("dev loads the demo themes: %d %v", len(themes), err)
 	}
 }
