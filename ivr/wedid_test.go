@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 // The phone menu plays the done actions: callers hear at the start that
@@ -56,5 +57,30 @@ func TestPhoneMenuPlaysDoneActions(t *testing.T) {
 	e.flush()
 	if n := e.count(`SELECT count(*) FROM answers WHERE conversation_id = $1 AND raw = '9'`, c.Sid); n != 0 {
 		t.Errorf("the 9 was kept as an answer")
+	}
+}
+
+// A survey with follow_up: true asks callers, after the thanks, whether we
+// may text them what we did; pressing 1 keeps their yes.
+func TestPhoneFollowUpQuestion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, options{surveys: []string{demoYAML + "follow_up: true\n"}})
+	c := e.call(member)
+	for _, k := range []string{"1", "1", "4", "1"} {
+		must(t, c.Press(k))
+	}
+	expectHeard(t, c, "Thank you. We will tell you what we do with your ideas.", "Can we text you to tell you what we did?", "For Yes, press 1.")
+	must(t, c.Press("1"))
+	expectHeard(t, c, "Thank you. We will text you when we do something.")
+	e.flush()
+	var tellMe *bool
+	if err := storetest.SQL(t, e.db).QueryRow(e.ctx, `SELECT tell_me FROM conversations WHERE id = $1`, c.Sid).Scan(&tellMe); err != nil {
+		t.Fatal(err)
+	}
+	if tellMe == nil || !*tellMe {
+		t.Fatalf("the caller's yes was kept as %v", tellMe)
+	}
+	if status, _ := e.conversation(c.Sid); status != "completed" {
+		t.Fatalf("the conversation is %q, want completed", status)
 	}
 }
