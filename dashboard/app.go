@@ -24,6 +24,7 @@ type Deps struct {
 	Config Config
 	// Prompts are the recorded prompts' page's own needs (prompts.go).
 	Prompts PromptDeps
+	Teller Teller // texts members about done actions; nil: no sending
 }
 
 // Config is the dashboard's settings.
@@ -52,6 +53,7 @@ type App struct {
 	review reviewState
 
 	prompts PromptDeps // the recorded prompts' page (prompts.go)
+	teller Teller
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
@@ -60,7 +62,7 @@ func New(d Deps) (*App, error) {
 	if d.DB == nil || d.Redis == nil {
 		return nil, errors.New("the dashboard needs Postgres and Redis")
 	}
-	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config}
+	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config, teller: d.Teller}
 	a.prompts = d.Prompts
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -138,6 +140,17 @@ func (a *App) Routes(r *mux.Router) {
 
 	// ---- Recorded prompts of a survey: listed in prompts.go.
 	a.promptRoutes(r)
+	// "You said, we did": surveys' overviews, themes, actions, reports.
+	a.get(r, "/surveys/{id}", Role.CanReview, a.showSurvey)              // charts, themes, quotes, actions
+	a.get(r, "/surveys/{id}/report", Role.CanReview, a.showSurveyReport) // printable easy-read report
+	a.post(r, "/surveys/{id}/quotes", Role.CanEdit, a.chooseQuote)       // "use this quote" (or not)
+	a.get(r, "/themes", Role.CanReview, a.showThemes)                    // every theme across surveys
+	a.get(r, "/themes/report", Role.CanReview, a.showThemesReport)       // printable easy-read report
+	a.post(r, "/actions", Role.CanEdit, a.addAction)                     // a new action
+	a.get(r, "/actions/{id:[0-9]+}", Role.CanReview, a.showAction)       // one action
+	a.post(r, "/actions/{id:[0-9]+}", Role.CanEdit, a.changeAction)      // change it, or how it stands
+	a.post(r, "/actions/{id:[0-9]+}/tell", Role.CanEdit, a.tellAction)   // text the members who asked; audited
+	a.post(r, "/findings", Role.CanTag, a.addFinding)                    // a member reviewer's finding
 }
 
 // get registers a page that only reads.

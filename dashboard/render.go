@@ -12,8 +12,9 @@ import (
 )
 
 // A view is a file templates/NAME.html that defines "content" (and, if it
-// needs one, "scripts"). Each is parsed with layout.html and parts.html at
-// start-up: every dashboard page shares one layout.
+// needs one, "scripts"). Each is parsed with layout.html and parts.html
+// (and parts-*.html, more pieces views share) at start-up: every
+// dashboard page shares one layout.
 
 // layoutFuncs are the functions every template may use.
 var layoutFuncs = template.FuncMap{
@@ -31,7 +32,7 @@ var layoutFuncs = template.FuncMap{
 var notViews = map[string]bool{"layout": true, "parts": true, "try": true}
 
 func parseViews() (map[string]*template.Template, error) {
-	base, err := template.New("layout").Funcs(layoutFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/parts.html")
+	base, err := template.New("layout").Funcs(layoutFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/parts*.html")
 	if err != nil {
 		return nil, fmt.Errorf("dashboard layout: %w", err)
 	}
@@ -42,7 +43,7 @@ func parseViews() (map[string]*template.Template, error) {
 	views := map[string]*template.Template{}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if notViews[name] {
+		if notViews[name] || strings.HasPrefix(name, "parts-") {
 			continue
 		}
 		t, err := template.Must(base.Clone()).ParseFS(templateFiles, f)
@@ -95,6 +96,7 @@ var navigation = []struct {
 	{"/", "Home", "Start", "⌂", Role.Valid, false},
 	{"/conversations", "Conversations", "What people said", "✉", Role.CanReview, false},
 	{"/callbacks", "Call-backs", "Call people back", "☎", Role.SeesPeople, false},
+	{"/themes", "Themes", "What we did", "✓", Role.CanReview, false},
 	{"/users", "Users", "Users", "☺", Role.CanManageUsers, false},
 	{"/try", "Try it", "Try it", "☏", Role.Valid, true},
 }

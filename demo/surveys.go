@@ -17,3 +17,9 @@ var HomeYAML []byte
 func Home() *survey.Survey {
 	return survey.MustParse("your-home.yaml", HomeYAML)
 }
+
+// ThemesYAML is the demo themes file: charter statements in easy words,
+// the ids the demo surveys' questions name.
+//
+//go:embed themes.yaml
+var ThemesYAML []byte

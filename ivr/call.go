@@ -94,6 +94,7 @@ func (h *Handler) begin(ctx context.Context, c *call, sv *survey.Survey, version
 		els = append(els, h.notice(sv, sess.Lang, needs.SlowSpeech))
 	}
 	els = append(els, lead...)
+	reply = h.offerWeDid(ctx, sv, sess, reply) // "To hear what we changed, press 9" (wedid.go)
 	return append(els, h.renderReply(sv, c, st, reply)...)
 }
 
@@ -189,6 +190,9 @@ func (h *Handler) stepSurvey(ctx context.Context, c *call, st callState, in surv
 	sv, err := h.surveyOf(ctx, &st)
 	if err != nil {
 		return nil, err
+	}
+	if st.Sess.Stage == survey.StageConsent && in.Digits == weDidKey {
+		return h.playWeDid(ctx, c, sv, st), nil // what we did, then consent again (wedid.go)
 	}
 	key := c.sid + ":" + strconv.Itoa(st.N)
 	prev := st.Sess

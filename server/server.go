@@ -175,7 +175,8 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev},
 		Prompts: dashboard.PromptDeps{Library: prompts, Phrases: func(sv *survey.Survey, lang string) []survey.Prompt {
 			return ivr.Phrases(sv, lang, cfg.OrgName)
-		}, RecordingNumber: cfg.RecordingNumber}})
+		}, RecordingNumber: cfg.RecordingNumber},
+		Teller: sender}) // "you said, we did" texts go through the sender
 	if err != nil {
 		return fail(err)
 	}

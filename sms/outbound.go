@@ -469,6 +469,11 @@ func (s *Sender) send(ctx context.Context, id int64, last bool) error {
 		if err != nil || done {
 			return err
 		}
+	} else if o.Kind == "action" {
+		done, err := s.prepareActionText(ctx, j)
+		if err != nil || done {
+			return err
+		}
 	} else {
 		sv, err := s.Catalog.Version(ctx, o.SurveyID, o.SurveyVersion)
 		if err != nil {

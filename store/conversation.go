@@ -47,6 +47,12 @@ func (c ConversationRef) Events(key, said string, events []survey.Event) []Event
 			}
 			out = append(out, Event{Callback: &CallbackBooked{DedupeKey: dedupe, Person: c.Person,
 				ConversationID: c.ID, Channel: c.Channel, Reason: c.reason(e, said)}})
+		case survey.FollowUpConsent:
+			tell := "no"
+			if e.Yes {
+				tell = "yes"
+			}
+			out = append(out, Event{End: &ConversationEnded{ID: c.ID, TellMe: tell}})
 		case survey.LanguageChosen:
 			out = append(out, Event{End: &ConversationEnded{ID: c.ID, Language: e.Lang}})
 		case survey.Ended:

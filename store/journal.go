@@ -57,6 +57,9 @@ type ConversationEnded struct {
 	Status   string `json:"st,omitempty"`
 	Consent  string `json:"co,omitempty"`
 	Language string `json:"l,omitempty"`
+	// TellMe is the answer to "Can we text you to tell you what we did?":
+	// "yes", "no", or "" (not asked at this turn).
+	TellMe string `json:"tm,omitempty"`
 }
 
 // MessageLogged is a text received or sent.
@@ -450,6 +453,11 @@ func applyEvent(ctx context.Context, tx pgx.Tx, e Event) error {
 		if e.End.Language != "" {
 			if _, err := tx.Exec(ctx, `WITH c AS (UPDATE conversations SET language = $2 WHERE id = $1 RETURNING participant_id)
 				UPDATE participants SET language = $2 WHERE id IN (SELECT participant_id FROM c)`, e.End.ID, e.End.Language); err != nil {
+				return err
+			}
+		}
+		if e.End.TellMe != "" {
+			if _, err := tx.Exec(ctx, `UPDATE conversations SET tell_me = $2 WHERE id = $1`, e.End.ID, e.End.TellMe == "yes"); err != nil {
 				return err
 			}
 		}

@@ -84,11 +84,11 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 
 func (db *DB) migrator() (*goose.Provider, *sql.DB, error) {
 	sqldb := stdlib.OpenDBFromPool(db.pool)
+	// Out of order: migrations are numbered as work starts, not as it
+	// merges, so a database may have a later one before an earlier one
+	// arrives; the earlier one is applied then.
 	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, Migrations(),
-		goose.WithDisableGlobalRegistry(true),
-		// Branches merged in any order add migrations below the newest
-		// one a database already has: apply those too.
-		goose.WithAllowOutofOrder(true))
+		goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		sqldb.Close()
 		return nil, nil, err

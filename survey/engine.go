@@ -29,11 +29,12 @@ type Stage string
 
 // Stages of a conversation.
 const (
-	StageLanguage Stage = "language" // choosing a language (surveys with translations)
-	StageConsent  Stage = "consent"  // intro said, waiting for yes or no to consent
-	StageQuestion Stage = "question" // asking Session.Question
-	StageOffer    Stage = "offer"    // three tries failed: offered a person (then moves on)
-	StageDone     Stage = "done"     // thanks said, or consent refused
+	StageLanguage Stage = "language"  // choosing a language (surveys with translations)
+	StageConsent  Stage = "consent"   // intro said, waiting for yes or no to consent
+	StageQuestion Stage = "question"  // asking Session.Question
+	StageOffer    Stage = "offer"     // three tries failed: offered a person (then moves on)
+	StageDone     Stage = "done"      // thanks said, or consent refused
+	StageFollowUp Stage = "follow-up" // thanks said; asked "Can we text you to tell you what we did?"
 )
 
 // Session is all the state of one conversation. It round-trips through
@@ -204,6 +205,8 @@ func Step(s *Survey, sess Session, in Input) (Reply, Session) {
 		e.stepQuestion(in)
 	case StageOffer:
 		e.stepOffer(in)
+	case StageFollowUp:
+		e.stepFollowUp(in)
 	case StageDone:
 		e.stepDone(in)
 	default:
@@ -796,6 +799,7 @@ func (e *engine) end() {
 	}
 	e.say("thanks", thanks)
 	e.emit(Ended{How: Completed})
+	e.askFollowUp()
 }
 
 // fail walks the ladder: ask again, then more simply, then offer a person.
@@ -1020,7 +1024,7 @@ func (e *engine) expect() Expect {
 		}
 		x.Keys += "*0"
 		return x
-	case StageConsent, StageOffer:
+	case StageConsent, StageOffer, StageFollowUp:
 		return Expect{Kind: string(e.sess.Stage), QuestionID: e.sess.Question, Keys: "12*0", NumDigits: 1,
 			Hints: []string{e.phrase("yes"), e.phrase("no"), "repeat", "help"}}
 	case StageQuestion:

@@ -64,6 +64,14 @@ func (PersonAsked) event()     {}
 func (LanguageChosen) event()  {}
 func (Ended) event()           {}
 
+// FollowUpConsent: the member answered "Can we text you to tell you what
+// we did?" at the end of the survey.
+type FollowUpConsent struct {
+	Yes bool
+}
+
+func (FollowUpConsent) event() {}
+
 // Find returns the first event of type E in events.
 func Find[E Event](events []Event) (E, bool) {
 	for _, ev := range events {

@@ -10,6 +10,9 @@ import (
 type LintOptions struct {
 	// ExtraHardWords adds words to avoid, each "word" or "word=easier word".
 	ExtraHardWords []string
+	// Themes, when not nil, are the charity's theme ids (its themes file):
+	// a question naming another theme is warned about.
+	Themes []string
 }
 
 // MaxSentenceWords is the longest sentence easy-read guides suggest.
@@ -118,6 +121,13 @@ func advise(p *parser, s *Survey, opts LintOptions) {
 			p.warnf(line("q:"+q.ID+":max_seconds", q.Line), "%s records up to %d seconds, but recordings over 2 minutes get no written transcript", what, q.MaxSeconds)
 		}
 		optionWords(p, q)
+	}
+	if opts.Themes != nil {
+		known := map[string]bool{}
+		for _, t := range opts.Themes {
+			known[t] = true
+		}
+		lintThemes(p, s, known, line)
 	}
 	smsLength(p, s)
 	if !p.diags.HasErrors() {

@@ -25,7 +25,7 @@ var (
 )
 
 var (
-	surveyKeys      = []string{"id", "title", "language", "start", "intro", "consent", "thanks", "questions", "translations", "sms_emoji", "phrases"}
+	surveyKeys      = []string{"id", "title", "language", "start", "intro", "consent", "thanks", "questions", "translations", "sms_emoji", "phrases", "follow_up"}
 	startKeys       = []string{"keywords", "numbers"}
 	questionKeys    = []string{"id", "ask", "simpler", "answer", "options", "min", "max", "max_seconds", "optional", "themes", "then"}
 	optionKeys      = []string{"value", "say", "key", "words", "emoji"}
@@ -334,6 +334,8 @@ func (p *parser) survey(s *Survey, doc *yaml.Node) {
 			p.at("thanks", e.v)
 		case "sms_emoji":
 			s.SMSEmoji = p.boolean(e.v, `"sms_emoji"`)
+		case "follow_up":
+			s.FollowUp = p.boolean(e.v, `"follow_up"`)
 		case "phrases":
 			s.Phrases = p.phrases(e.v, `"phrases"`, "phrase:")
 		case "questions":
@@ -456,6 +458,7 @@ func (p *parser) question(n *yaml.Node, pos int) Question {
 			q.Optional = p.boolean(e.v, what+`'s "optional"`)
 		case "themes":
 			q.Themes = p.list(e.v, what+`'s "themes"`)
+			p.at("q:"+q.ID+":themes", e.v)
 		case "then":
 			thenNode = e.v
 		}

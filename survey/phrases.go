@@ -129,6 +129,15 @@ var DefaultPhrases = map[string]string{
 	"record-not-heard":  "Sorry, we could not hear that well. Please try again.",
 	"record-all-done":   "That is every sentence. Thank you. Staff will listen before callers hear them. Goodbye.",
 	"record-closed":     "Sorry, you cannot record now. Please call again later. Goodbye.",
+	// Issue 13, "you said, we did": asking to be told, and telling.
+	"tell-me-ask":        "Can we text you to tell you what we did?",
+	"tell-me-yes":        "Thank you. We will text you when we do something.",
+	"tell-me-no":         "That is OK. We will not text you about it.",
+	"we-did-sms":         "Hello from {org}. You told us what you think. This is what we did:",
+	"we-did-voice-offer": "To hear what we changed, press 9 now.",
+	"we-did-voice-intro": "People told us what they think. This is what we did.",
+	"we-did-voice-none":  "We have nothing new to tell you yet.",
+	"we-did-voice-end":   "Now, on to the questions.",
 }
 
 // BuiltinPhrases are the built-in phrase books by language (the part of a

@@ -112,4 +112,12 @@ var WelshPhrases = map[string]string{
 	"record-not-heard":   "Mae'n ddrwg gennym, doedden ni ddim yn gallu clywed yn dda. Triwch eto.",
 	"record-all-done":    "Dyna bob brawddeg. Diolch. Bydd y staff yn gwrando cyn i neb arall eu clywed. Hwyl fawr.",
 	"record-closed":      "Mae'n ddrwg gennym, allwch chi ddim recordio nawr. Ffoniwch eto yn nes ymlaen. Hwyl fawr.",
+	"tell-me-ask":        "Gawn ni anfon neges atoch chi i ddweud beth wnaethon ni?",
+	"tell-me-yes":        "Diolch. Byddwn ni'n anfon neges atoch chi pan fyddwn ni'n gwneud rhywbeth.",
+	"tell-me-no":         "Mae hynny'n iawn. Fyddwn ni ddim yn anfon neges atoch chi amdano.",
+	"we-did-sms":         "Helo gan {org}. Dywedoch chi wrthon ni beth rydych chi'n ei feddwl. Dyma beth wnaethon ni:",
+	"we-did-voice-offer": "I glywed beth wnaethon ni ei newid, pwyswch 9 nawr.",
+	"we-did-voice-intro": "Dywedodd pobl wrthon ni beth maen nhw'n ei feddwl. Dyma beth wnaethon ni.",
+	"we-did-voice-none":  "Does dim byd newydd i'w ddweud wrthoch chi eto.",
+	"we-did-voice-end":   "Nawr, at y cwestiynau.",
 }

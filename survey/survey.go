@@ -62,10 +62,13 @@ type Survey struct {
 	Thanks              string
 	Questions           []Question
 	SMSEmoji            bool // emoji in SMS menus for everyone
-	Phrases             map[string]string
-	Translations        map[string]Translation
-	File                string
-	Line                int
+	// FollowUp asks, after the thanks, "Can we text you to tell you what
+	// we did?" (follow_up: true; see followup.go).
+	FollowUp     bool
+	Phrases      map[string]string
+	Translations map[string]Translation
+	File         string
+	Line         int
 
 	langs     []string       // Languages(), cached by compile
 	parsed    bool           // the YAML was read (for lint)

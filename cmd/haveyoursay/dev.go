@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/dashboard"
@@ -221,6 +222,9 @@ func loadDemoConversations(ctx context.Context, d server.Deps, s *server.Server,
 		d.Log.Warn("some demo conversations could not be loaded", "err", err)
 	}
 	fmt.Fprintf(stdout, "Loaded %d demo conversations (%d by text, %d by phone).\n", res.Conversations, res.Texts, res.Calls)
+	if err := loadDemoActions(ctx, d.DB, time.Now()); err != nil { // "you said, we did" (themes.go)
+		d.Log.Warn("the demo actions could not be loaded", "err", err)
+	}
 }
 
 // devSecret keeps one random secret per data folder, so numbers encrypted

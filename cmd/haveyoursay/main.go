@@ -70,6 +70,8 @@ Usage:
   haveyoursay bench                  load-test a running server with simulated members
   haveyoursay audio add|list|remove|session --survey ID
                                      recorded prompts in members' own voices
+  haveyoursay themes import|lint|list FILE
+                                     the charity's themes, in its own words
 
 Run 'haveyoursay help COMMAND' (or 'haveyoursay COMMAND --help') to see what a
 command does and its flags. With 'make run' running in this folder, the
@@ -147,6 +149,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "audio":
 		return cmdAudio(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "themes":
+		return cmdThemes(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		// "help CMD [SUB]" is "CMD [SUB] --help" (an unknown CMD gets a suggestion).
 		if len(args) > 1 && !isHelp(args[1]) {

@@ -20,7 +20,7 @@ import (
 )
 
 const surveyUsage = `Usage:
-  haveyoursay survey lint [--strict] [--words FILE] FILE...
+  haveyoursay survey lint [--strict] [--words FILE] [--themes FILE] FILE...
                             check survey files, with easy-read advice
   haveyoursay survey import FILE...
                             load survey files into the database
@@ -29,7 +29,7 @@ const surveyUsage = `Usage:
 Run 'haveyoursay survey COMMAND --help' to see one command's flags.
 `
 
-const surveyLintUsage = `Usage: haveyoursay survey lint [--strict] [--words FILE] FILE...
+const surveyLintUsage = `Usage: haveyoursay survey lint [--strict] [--words FILE] [--themes FILE] FILE...
 
 Checks survey files: mistakes (exit 1) and easy-read advice (warnings),
 each with the line to fix, then one line saying how many there were.
@@ -83,6 +83,7 @@ func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("survey lint", flag.ContinueOnError)
 	strict := fs.Bool("strict", false, "treat easy-read warnings as errors")
 	wordsFile := fs.String("words", "", "a file of extra hard words to warn about, one a line")
+	themesFile := fs.String("themes", "", "the charity's themes file: warn about a theme not in it")
 	if help, err := parseFlags(fs, args, surveyLintUsage, stdout); help || err != nil {
 		return err
 	}
@@ -100,6 +101,13 @@ func cmdSurveyLint(args []string, stdout, stderr io.Writer) error {
 				opts.ExtraHardWords = append(opts.ExtraHardWords, w)
 			}
 		}
+	}
+	if *themesFile != "" {
+		themes, _, err := readThemes(*themesFile, stdout)
+		if err != nil {
+			return err
+		}
+		opts.Themes = themeIDs(themes)
 	}
 	errs, warns := 0, 0
 	for _, name := range fs.Args() {
@@ -304,7 +312,7 @@ func loadDemo(ctx context.Context, db *store.DB, stdout io.Writer) error {
 	for i, f := range files {
 		reportSaved(stdout, f.FileName, f.ID, saved[i])
 	}
-	return nil
+	return loadDemoThemes(ctx, db)
 }
 
 // maxSurveyFile is far more than any survey needs (the demo is 2 kB).
