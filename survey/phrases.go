@@ -52,6 +52,20 @@ var DefaultPhrases = map[string]string{
 	"voice-words-skip":  "To skip this question, press hash now. Or speak after the beep, and press hash when you have finished.",
 	"sms-language":      "Reply {key} for {name}",
 	"voice-language":    "For {name}, press {key}.",
+
+	// Safeguarding (issue 15). sms-notice goes before the consent question
+	// by text, as voice-notice does by phone. The crisis reply answers a
+	// text in which a risk phrase was found; {org-line} is crisis-org when
+	// the organisation has a phone number, and {lines} is crisis-lines (or
+	// HYS_CRISIS_TEXT). We never ask questions about what they told us: we
+	// offer a person, and the survey waits until they want to carry on.
+	"sms-notice":      "If you tell us someone is hurting you, we may tell someone else. This is to keep you safe.",
+	"crisis-sms":      "Thank you for telling us. We want you to be safe. Someone from our team will read your message. {org-line} {lines}",
+	"crisis-org":      "To talk to us, call {phone}.",
+	"crisis-lines":    "If you are in danger now, call 999. You can call Samaritans free on 116 123. You can call NHS 111 and choose option 2. You can text SHOUT to 85258.",
+	"crisis-person":   "Text 0 and a person will contact you.",
+	"crisis-carry-on": "You do not have to answer more questions. Text AGAIN if you want to carry on.",
+	"crisis-waiting":  "We are here for you. Text 0 and a person will contact you. Text AGAIN if you want to carry on with the questions.",
 }
 
 // PhraseNames lists the phrase keys a survey may change, sorted.
