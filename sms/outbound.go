@@ -69,6 +69,8 @@ type SenderConfig struct {
 	Workers int
 	// Org names the organisation in reminders.
 	Org Org
+	// Alerts are the safeguarding alerts about new worries (safeguarding.go).
+	Alerts AlertConfig
 }
 
 // SenderDeps are what a Sender is built from.
@@ -140,13 +142,17 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 	if cfg.Org.Name == "" {
 		cfg.Org.Name = "Have Your Say"
 	}
+	if cfg.Alerts.RetryAfter <= 0 {
+		cfg.Alerts.RetryAfter = time.Second
+	}
 	s := &Sender{SenderDeps: d, cfg: cfg, accountBad: make(chan struct{}),
 		sessions: store.NewSMSSessions(d.Redis, cfg.SessionTTL)}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &sendWorker{s: s})
 	river.AddWorker(workers, &reminderScanWorker{s: s})
+	river.AddWorker(workers, &alertWorker{s: s})
 	rc := &river.Config{
-		Queues:     map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Workers}},
+		Queues:     map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Workers}, alertQueue: {MaxWorkers: 2}},
 		Workers:    workers,
 		JobTimeout: 2 * time.Minute,
 		// A process killed mid-send leaves its job running: pick it up
@@ -165,6 +171,9 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 		return nil, err
 	}
 	s.queue = q
+	if len(cfg.Alerts.To) > 0 {
+		q.AlertWorries(s.alertJobs) // each new worry queues its alerts
+	}
 	return s, nil
 }
 
