@@ -168,7 +168,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, APIURL: cfg.TwilioAPIURL,
 			DeleteFromTwilio: cfg.DeleteRecordings, TranscribeURL: cfg.TranscribeURL,
 		},
-		Log: d.Log, Failed: failed("voice"),
+		Log: d.Log, Failed: failed("voice"), Risk: risk,
 	}
 	if d.Voice != nil {
 		d.Voice(calls)
