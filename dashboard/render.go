@@ -95,6 +95,7 @@ var navigation = []struct {
 	{"/", "Home", "Start", "⌂", Role.Valid, false},
 	{"/conversations", "Conversations", "What people said", "✉", Role.CanReview, false},
 	{"/callbacks", "Call-backs", "Call people back", "☎", Role.SeesPeople, false},
+	{"/worries", "Worries", "Worries", "⚑", Role.SeesWorries, false},
 	{"/users", "Users", "Users", "☺", Role.CanManageUsers, false},
 	{"/try", "Try it", "Try it", "☏", Role.Valid, true},
 }

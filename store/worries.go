@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -96,6 +97,35 @@ func (db *DB) raiseWorry(ctx context.Context, tx pgx.Tx, w WorryRaised, at time.
 		}
 	}
 	return id, true, nil
+}
+
+// Audit actions of the safeguarding pages.
+const (
+	AuditViewWorry   = "view-worry"
+	AuditWorryAction = "worry-action"
+	AuditExportWorry = "export-worry"
+)
+
+// WorrySubject names a worry in the audit log.
+func WorrySubject(id int64) string { return fmt.Sprintf("worry:%d", id) }
+
+// handWorry raises the worry of a flag staff raised, in its transaction:
+// the words kept are the flagged answer's (its transcript, for a
+// recording), if any.
+func (db *DB) handWorry(ctx context.Context, tx pgx.Tx, actor, conversationID string, flagID int64, answerID *int64, reason string) error {
+	var channel, words, recording string
+	if err := tx.QueryRow(ctx, `SELECT channel FROM conversations WHERE id = $1`, conversationID).Scan(&channel); err != nil {
+		return err
+	}
+	if answerID != nil {
+		if err := tx.QueryRow(ctx, `SELECT CASE WHEN via = 'recording' THEN transcript ELSE raw END,
+			CASE WHEN via = 'recording' THEN raw ELSE '' END FROM answers WHERE id = $1`, *answerID).Scan(&words, &recording); err != nil {
+			return err
+		}
+	}
+	_, _, err := db.raiseWorry(ctx, tx, WorryRaised{DedupeKey: fmt.Sprintf("flag:%d", flagID), ConversationID: conversationID,
+		Channel: channel, Source: WorryHand, Words: words, RecordingSID: recording, RaisedBy: actor, Reason: reason}, time.Now())
+	return err
 }
 
 // Worry is one worry as staff see it: its original record and where it
