@@ -76,7 +76,7 @@ func TestDemoConversationSMS(t *testing.T) {
 	s := Demo()
 	rs, sess := talk(s, SMS, Needs{}, txt("yes"), txt("3"), txt("The noise. It's loud!"), txt("four"), txt("more days"))
 	want := []string{
-		"Hello. This is Have Your Say. We want to know what you think of your day service.\nIf you tell us someone is hurting you, we may tell someone else. This is to keep you safe.\nWe keep your answers safe. We do not tell anyone your name. Is that OK?\nReply 1 for Yes, 2 for No",
+		"Hello. This is Have Your Say. We want to know what you think of your day service.\nIf you tell us someone is hurting you, we may tell someone else. This is to keep you safe.\nWe keep your answers safe. We do not put your name in reports. Is that OK?\nReply 1 for Yes, 2 for No",
 		"Question 1 of 3.\nHow do you feel about your day service?\nReply 1 for Good, 2 for OK, 3 for Not good",
 		"You said: Not good.\nWhat would make your day service better? Tell us in your own words.\nReply in your own words, or SKIP",
 		"Thank you for telling us.\nQuestion 2 of 3.\nHow kind are the staff? 1 is not kind. 5 is very kind.\nReply with a number from 1 to 5",
