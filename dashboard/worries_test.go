@@ -87,6 +87,9 @@ func TestWorriesAreForAdminAndSafeguardingOnly(t *testing.T) {
 		if res := b.get("/worries"); res.status != http.StatusOK || !strings.Contains(res.body, fmt.Sprintf(`href="/worries/%d"`, text)) {
 			t.Errorf("%s /worries = %d", role, res.status)
 		}
+		if home := b.get("/"); !strings.Contains(home.body, `<span class="count">2</span> open worries`) {
+			t.Errorf("%s's home page does not count the open worries", role)
+		}
 	}
 }
 
