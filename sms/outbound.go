@@ -539,6 +539,11 @@ func (s *Sender) prepareReminder(ctx context.Context, j *sendJob) (done bool, er
 	if !found || cur.Conversation != j.o.ConversationID || cur.Survey.Stage == survey.StageDone {
 		return true, s.finish(ctx, j.o.ID, store.OutSkipped, "The conversation had ended.", 0, false)
 	}
+	if cur.Paused {
+		// They told us something worrying: the survey waits for them to
+		// ask to carry on, never for us to nudge them (safeguarding.go).
+		return true, s.finish(ctx, j.o.ID, store.OutSkipped, "They told us something worrying; the survey waits until they want to carry on.", 0, false)
+	}
 	sv, err := s.Catalog.Version(ctx, cur.Survey.SurveyID, cur.Survey.Version)
 	if err != nil {
 		return false, err
