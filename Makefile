@@ -36,12 +36,14 @@ fuzz:
 ## - BenchmarkVoiceWebhook: voice webhooks under 4, 16 and 64 concurrent calls
 ## - BenchmarkReviewPages: the conversations page and a search over HTTP, 1,000,000 answers
 ## - BenchmarkAudioServe: GET /audio/{name} (Twilio's <Play>), full answers and 304s
+## - BenchmarkMatch (safeguarding): risk phrases in a 25-word text
 bench:
 	script/services $(GO) test -run='^$$' -bench='^Benchmark(Step|Match|Parse|Lint)$$' -benchmem ./survey/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMS$$' -benchtime=22000x ./sms/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkVoiceWebhook' -benchmem ./ivr/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkReviewPages$$' -benchtime=1x -timeout=20m ./dashboard/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkAudioServe$$' -benchmem ./audio/
+	$(GO) test -run='^$$' -bench='^BenchmarkMatch$$' -benchmem ./safeguarding/
 
 ## build: a static binary in bin/
 build:

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/haveyoursay/haveyoursay/hours"
+	"github.com/haveyoursay/haveyoursay/safeguarding"
 	"github.com/haveyoursay/haveyoursay/store"
 )
 
@@ -57,6 +60,10 @@ type Config struct {
 	OfficeHours      hours.Office  // zero: nobody is put through by phone; in Location
 	DeleteRecordings bool          // delete Twilio's copy once ours is stored
 	RecordingNumber  string        // HYS_RECORDING_NUMBER: calls to it record prompts
+
+	SafeguardingAlertTo []string // HYS_SAFEGUARDING_ALERT_TO: texted about each new worry
+	SafeguardingPhrases []string // the charity's own risk phrases, read from the file HYS_SAFEGUARDING_PHRASES
+	CrisisText          string   // HYS_CRISIS_TEXT: the crisis lines a member who tells us of harm is texted
 }
 
 // Problems lists every setting that is missing or malformed. Each entry is
@@ -330,6 +337,55 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		}
 		c.TranscribeURL = v
 	}
+	safeguardingSettings(p, getenv, c)
+}
+
+// safeguardingSettings reads who is alerted about a worry, the charity's
+// own risk phrases and its crisis lines.
+func safeguardingSettings(p *Problems, getenv func(string) string, c *Config) {
+	if v := strings.TrimSpace(getenv("HYS_SAFEGUARDING_ALERT_TO")); v != "" {
+		c.SafeguardingAlertTo = nil
+		for _, n := range strings.Split(v, ",") {
+			n = strings.Join(strings.Fields(n), "")
+			if n == "" {
+				continue
+			}
+			if !phoneNumber.MatchString(n) || !validNumber(n) {
+				*p = append(*p, fmt.Sprintf("HYS_SAFEGUARDING_ALERT_TO does not look right: %q is not a number we can text; it should be full numbers with the country code, separated by commas, like +447700900123,+447700900124.", n))
+				continue
+			}
+			if !slices.Contains(c.SafeguardingAlertTo, n) {
+				c.SafeguardingAlertTo = append(c.SafeguardingAlertTo, n)
+			}
+		}
+	}
+	if v := strings.TrimSpace(getenv("HYS_SAFEGUARDING_PHRASES")); v != "" {
+		f, err := os.Open(v)
+		if err != nil {
+			*p = append(*p, fmt.Sprintf("HYS_SAFEGUARDING_PHRASES names %q, which cannot be read: it should be a text file of risk phrases, one a line.", v))
+		} else {
+			phrases, err := safeguarding.ReadPhrases(f)
+			f.Close()
+			if err != nil {
+				*p = append(*p, fmt.Sprintf("HYS_SAFEGUARDING_PHRASES (%s) has a phrase we cannot use, %v; each line should be a phrase of whole words.", v, err))
+			}
+			c.SafeguardingPhrases = phrases
+		}
+	}
+	if v := strings.TrimSpace(getenv("HYS_CRISIS_TEXT")); v != "" {
+		if utf8.RuneCountInString(v) > 480 {
+			*p = append(*p, "HYS_CRISIS_TEXT is too long: it should be 480 characters or fewer, so the reply fits in a few texts.")
+		}
+		c.CrisisText = v
+	}
+}
+
+// validNumber reports whether an E.164 number has a length its country
+// uses (the numbers kept for drama and tests, 07700 900xxx, are not
+// "valid" to libphonenumber, but are possible).
+func validNumber(n string) bool {
+	num, err := phonenumbers.Parse(n, "")
+	return err == nil && phonenumbers.IsPossibleNumber(num)
 }
 
 // DatabaseFromEnv reads DATABASE_URL alone, for the commands that need only

@@ -2,6 +2,8 @@ package config_test
 
 import (
 	"errors"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -110,7 +112,7 @@ func TestFromEnvAcceptsAValidEnvironment(t *testing.T) {
 	want.TwilioAuthToken = required["TWILIO_AUTH_TOKEN"]
 	want.PublicURL = required["PUBLIC_URL"]
 	want.SecretKey = required["HYS_SECRET_KEY"]
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("FromEnv =\n%+v\nwant\n%+v", c, want)
 	}
 }
@@ -321,14 +323,14 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("FromEnv: %v", err)
 	}
 	c.DatabaseURL, c.RedisURL, c.TwilioAccountSID, c.TwilioAuthToken, c.PublicURL, c.SecretKey = "", "", "", "", "", ""
-	if c != d {
+	if !reflect.DeepEqual(c, d) {
 		t.Errorf("FromEnv with only the required settings =\n%+v\nwant the defaults\n%+v", c, d)
 	}
 	o := config.Defaults()
 	if err := config.Optional(func(string) string { return "" }, &o); err != nil {
 		t.Fatalf("Optional with an empty environment: %v", err)
 	}
-	if o != d {
+	if !reflect.DeepEqual(o, d) {
 		t.Errorf("Optional with an empty environment changed the defaults to\n%+v", o)
 	}
 }
@@ -384,6 +386,8 @@ func TestOptionalSettingGoodValues(t *testing.T) {
 		{"HYS_GATHER_TIMEOUT", "60s", func(c config.Config) any { return c.GatherTimeout }, time.Minute},
 		{"HYS_GATHER_TIMEOUT", "1m", func(c config.Config) any { return c.GatherTimeout }, time.Minute},
 		{"HYS_STAFF_NUMBER", "+441614960000", func(c config.Config) any { return c.StaffNumber }, "+441614960000"},
+		{"HYS_SAFEGUARDING_ALERT_TO", "+447700900123, +447700900124,+447700900123", func(c config.Config) any { return c.SafeguardingAlertTo }, []string{"+447700900123", "+447700900124"}},
+		{"HYS_CRISIS_TEXT", "Call 999 if you are in danger now.", func(c config.Config) any { return c.CrisisText }, "Call 999 if you are in danger now."},
 		{"HYS_OFFICE_HOURS", "Mon-Fri 09:00-17:00", func(c config.Config) any {
 			return c.OfficeHours.Contains(time.Date(2026, 3, 2, 9, 30, 0, 0, c.Location)) && !c.OfficeHours.Contains(time.Date(2026, 3, 7, 9, 30, 0, 0, c.Location))
 		}, true},
@@ -405,7 +409,7 @@ func TestOptionalSettingGoodValues(t *testing.T) {
 			if err != nil {
 				t.Fatalf("FromEnv rejected %s=%q: %v", tt.name, tt.value, err)
 			}
-			if got := tt.got(c); got != tt.want {
+			if got := tt.got(c); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("FromEnv: %s=%q read as %v, want %v", tt.name, tt.value, got, tt.want)
 			}
 
@@ -413,7 +417,7 @@ func TestOptionalSettingGoodValues(t *testing.T) {
 			if err := config.Optional(only(tt.name, tt.value), &o); err != nil {
 				t.Fatalf("Optional rejected %s=%q: %v", tt.name, tt.value, err)
 			}
-			if got := tt.got(o); got != tt.want {
+			if got := tt.got(o); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Optional: %s=%q read as %v, want %v", tt.name, tt.value, got, tt.want)
 			}
 		})
@@ -460,6 +464,11 @@ func TestOptionalSettingBadValues(t *testing.T) {
 		{"HYS_GATHER_TIMEOUT", "61s"},
 		{"HYS_GATHER_TIMEOUT", "0s"},
 		{"HYS_STAFF_NUMBER", "01614960000"},
+		{"HYS_SAFEGUARDING_ALERT_TO", "07700900123"},
+		{"HYS_SAFEGUARDING_ALERT_TO", "+447700900123;+447700900124"},
+		{"HYS_SAFEGUARDING_ALERT_TO", "+4412"},
+		{"HYS_SAFEGUARDING_PHRASES", "/nowhere/phrases.txt"},
+		{"HYS_CRISIS_TEXT", strings.Repeat("Call 999. ", 60)},
 		{"HYS_STAFF_NUMBER", "reception"},
 		{"HYS_RECORDING_NUMBER", "07700900555"},
 		{"TRANSCRIBE_URL", "whisper.local:8000"},
@@ -565,5 +574,29 @@ func TestEveryMistakeIsReportedAtOnce(t *testing.T) {
 		if !slices.ContainsFunc(p, func(msg string) bool { return strings.HasPrefix(msg, name+" ") }) {
 			t.Errorf("Optional: no problem names %s:\n%s", name, err)
 		}
+	}
+}
+
+func TestSafeguardingPhrasesFile(t *testing.T) {
+	dir := t.TempDir()
+	good := dir + "/phrases.txt"
+	if err := os.WriteFile(good, []byte("# ours\nmoney gone\nlonel*\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.FromEnv(env(map[string]string{"HYS_SAFEGUARDING_PHRASES": good}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.SafeguardingPhrases, []string{"money gone", "lonel*"}) {
+		t.Errorf("phrases = %q", c.SafeguardingPhrases)
+	}
+	bad := dir + "/bad.txt"
+	if err := os.WriteFile(bad, []byte("fine\nx*\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = config.FromEnv(env(map[string]string{"HYS_SAFEGUARDING_PHRASES": bad}))
+	checkOneProblem(t, err, "HYS_SAFEGUARDING_PHRASES")
+	if !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("the problem does not name the line: %v", err)
 	}
 }

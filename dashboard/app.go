@@ -134,6 +134,12 @@ func (a *App) Routes(r *mux.Router) {
 	a.post(r, "/people/{id}/needs", Role.CanEdit, a.setNeeds)  // communication needs both channels use
 	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
 
+	// Safeguarding: the Worries queue (admins and the safeguarding lead).
+	a.get(r, "/worries", Role.SeesWorries, a.showWorries)                  // open worries, longest waiting first
+	a.get(r, "/worries/{id}", Role.SeesWorries, a.showWorry)               // one worry; kept as "looked"; audited
+	a.post(r, "/worries/{id}/actions", Role.SeesWorries, a.addWorryAction) // what I did, who I told, close
+	a.get(r, "/worries/{id}/record", Role.SeesWorries, a.exportWorry)      // the incident record; audited
+
 	// ---- The review pages (conversations, one conversation, call-backs)
 	// are listed in review_routes.go.
 	a.reviewRoutes(r)

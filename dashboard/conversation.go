@@ -185,6 +185,9 @@ func (a *App) conversationData(r *http.Request, c store.Conversation) conversati
 			}
 		}
 		for _, f := range c.Flags {
+			if f.Kind == store.FlagWorry && !p.Role.CanEdit() {
+				continue // a worry's details are for staff, not reviewers or viewers
+			}
 			if f.AnswerID != nil && *f.AnswerID == ans.ID {
 				it.Flags = append(it.Flags, f)
 			}
@@ -197,6 +200,9 @@ func (a *App) conversationData(r *http.Request, c store.Conversation) conversati
 		}
 	}
 	for _, f := range c.Flags {
+		if f.Kind == store.FlagWorry && !p.Role.CanEdit() {
+			continue
+		}
 		if f.AnswerID == nil {
 			p.Flags = append(p.Flags, f)
 		}

@@ -13,6 +13,8 @@ type homePage struct {
 	Since     time.Time // the person's last visit (zero: never; then the last week)
 	FirstTime bool
 	store.Attention
+	// OpenWorries counts worries nobody has closed, for those who see them.
+	OpenWorries int
 }
 
 // showHome answers GET /: what needs attention since my last visit.
@@ -27,6 +29,12 @@ func (a *App) showHome(w http.ResponseWriter, r *http.Request) {
 	if p.Attention, err = a.db.Attention(r.Context(), p.Since); err != nil {
 		a.serverError(w, r, fmt.Errorf("counting what needs attention: %w", err))
 		return
+	}
+	if u.Role.SeesWorries() {
+		if p.OpenWorries, err = a.db.OpenWorries(r.Context()); err != nil {
+			a.serverError(w, r, fmt.Errorf("counting open worries: %w", err))
+			return
+		}
 	}
 	a.render(w, r, "home", "What needs attention", p)
 }

@@ -97,6 +97,7 @@ var navigation = []struct {
 	{"/conversations", "Conversations", "What people said", "✉", Role.CanReview, false},
 	{"/callbacks", "Call-backs", "Call people back", "☎", Role.SeesPeople, false},
 	{"/themes", "Themes", "What we did", "✓", Role.CanReview, false},
+	{"/worries", "Worries", "Worries", "⚑", Role.SeesWorries, false},
 	{"/users", "Users", "Users", "☺", Role.CanManageUsers, false},
 	{"/try", "Try it", "Try it", "☏", Role.Valid, true},
 }

@@ -219,6 +219,7 @@ func (h *Handler) events(c *call, conv, key string, prev, next survey.Session, r
 		events = append(events, store.Event{Input: &store.CallInput{DedupeKey: key, ConversationID: conv, CallSid: c.sid,
 			Stage: string(prev.Stage), QuestionID: prev.Question, Digits: in.Digits, Speech: in.Speech,
 			Confidence: in.Confidence, Understood: !stuck && !missed && !ignored}})
+		events = append(events, h.speechWorry(c, conv, key, in.Speech, !stuck && !missed && !ignored)...)
 	}
 	if len(reply.Events) == 0 {
 		return events
@@ -421,8 +422,10 @@ func (h *Handler) keepInput(ctx context.Context, c *call, conv string, st callSt
 	if in.Digits == "" && in.Speech == "" {
 		return
 	}
-	h.record(ctx, store.Event{Input: &store.CallInput{DedupeKey: c.sid + ":" + strconv.Itoa(st.N), ConversationID: conv,
-		CallSid: c.sid, Stage: st.Mode, Digits: in.Digits, Speech: in.Speech, Confidence: in.Confidence, Understood: understood}})
+	key := c.sid + ":" + strconv.Itoa(st.N)
+	h.record(ctx, append([]store.Event{{Input: &store.CallInput{DedupeKey: key, ConversationID: conv,
+		CallSid: c.sid, Stage: st.Mode, Digits: in.Digits, Speech: in.Speech, Confidence: in.Confidence, Understood: understood}}},
+		h.speechWorry(c, conv, key, in.Speech, understood)...)...)
 }
 
 func (h *Handler) reopen(ctx context.Context, conv string) {

@@ -37,6 +37,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/haveyoursay/haveyoursay/audio"
+	"github.com/haveyoursay/haveyoursay/safeguarding"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
@@ -113,6 +114,9 @@ type Handler struct {
 	// Failed is told the cause of each failure answered with a fallback
 	// ("redis", "postgres", "panic"...), for /metrics. May be nil.
 	Failed func(cause string)
+	// Risk finds risk phrases in what callers say and in transcripts: a
+	// match raises a worry (safeguarding.go). nil: nothing is checked.
+	Risk *safeguarding.Matcher
 
 	once   sync.Once
 	cfg    Config

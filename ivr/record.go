@@ -216,6 +216,10 @@ func (h *Handler) transcription(w http.ResponseWriter, r *http.Request) {
 	}
 	t := store.Transcript{RecordingSID: sid, AnswerKey: webhook.Storable(q.Get("k"), 200), Source: "twilio", Status: status,
 		Text: strings.TrimSpace(webhook.Storable(f.Get("TranscriptionText"), maxText)), ExternalSID: webhook.Storable(f.Get("TranscriptionSid"), maxSID)}
+	if err := h.transcriptWorry(r.Context(), sid, q.Get("c"), t.Source, t.Text); err != nil {
+		h.callbackError(w, "postgres", err, http.StatusServiceUnavailable, "The transcript cannot be stored just now; please send it again.")
+		return
+	}
 	if err := h.DB.SaveTranscript(r.Context(), t); err != nil {
 		h.callbackError(w, "postgres", err, http.StatusServiceUnavailable, "The transcript cannot be stored just now; please send it again.")
 		return
@@ -242,6 +246,9 @@ func (h *Handler) transcribe(ctx context.Context, rec store.Recording) error {
 	text, err := h.Transcriber.Transcribe(ctx, rec.Audio, rec.ContentType, rec.Language)
 	if err != nil {
 		return fmt.Errorf("transcribing recording %s: %w", rec.SID, err)
+	}
+	if err := h.transcriptWorry(ctx, rec.SID, rec.ConversationID, "service", text); err != nil {
+		return err // asked again by TranscribeMissing: the transcript is not kept yet
 	}
 	return h.DB.SaveTranscript(ctx, store.Transcript{RecordingSID: rec.SID, AnswerKey: rec.AnswerKey, Source: "service", Status: "completed", Text: text})
 }

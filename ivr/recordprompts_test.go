@@ -60,7 +60,7 @@ func TestRecordPromptByPhone(t *testing.T) {
 	}
 	firstTry := strings.TrimSuffix(strings.TrimPrefix(h[1], "[play "), "]")
 	must(t, c.Press("2"))
-	expectHeard(t, c, "OK. Let's try again.", "Sentence 1 of ")
+	expectHeard(t, c, "OK. We will try again.", "Sentence 1 of ")
 	must(t, c.Silence())
 	must(t, c.RecordWAV(voiceWAV(220), ""))
 	h = c.Heard()

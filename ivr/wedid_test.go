@@ -69,7 +69,7 @@ func TestPhoneFollowUpQuestion(t *testing.T) {
 	for _, k := range []string{"1", "1", "4", "1"} {
 		must(t, c.Press(k))
 	}
-	expectHeard(t, c, "Thank you. We will tell you what we do with your ideas.", "Can we text you to tell you what we did?", "For Yes, press 1.")
+	expectHeard(t, c, "Thank you for your answers.", "Can we text you to tell you what we did?", "For Yes, press 1.")
 	must(t, c.Press("1"))
 	expectHeard(t, c, "Thank you. We will text you when we do something.")
 	e.flush()

@@ -18,6 +18,7 @@ import (
 	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/ops"
+	"github.com/haveyoursay/haveyoursay/safeguarding"
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
@@ -104,7 +105,6 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 
 	journal := store.NewJournal(d.DB, d.Redis, d.Log)
-	wg.Go(func() { journal.Run(bg) })
 	wg.Go(func() { reloadSurveys(bg, catalog, d.Log) })
 	cleanups = append(cleanups, func() {
 		stopBG()
@@ -120,6 +120,12 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return func(cause string) { d.Metrics.Failures.WithLabelValues(channel, cause).Inc() }
 	}
 	verifier := webhook.Verifier{AuthToken: cfg.TwilioAuthToken, PublicURL: cfg.PublicURL}
+	// Safeguarding: the risk phrases every text, speech and transcript is
+	// checked against (config has checked the charity's own).
+	risk, err := safeguarding.New(cfg.SafeguardingPhrases)
+	if err != nil {
+		return fail(fmt.Errorf("HYS_SAFEGUARDING_PHRASES: %w", err))
+	}
 	org := sms.Org{Name: cfg.OrgName, Phone: cfg.OrgPhone, About: cfg.OrgAbout}
 
 	// Texts: the SMS webhooks, and invitations and reminders sent by
@@ -128,6 +134,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		Verifier: verifier, Catalog: catalog, Journal: journal, Redis: d.Redis, Phones: phones, Org: org,
 		SessionTTL: cfg.SMSSessionTTL, ConfirmStop: cfg.SMSConfirmStop, Log: d.Log, Failed: failed("sms"),
 		Needs: d.DB.ParticipantNeeds, // members' communication needs, as staff set them
+		Risk:  risk, CrisisLines: cfg.CrisisText,
 	}
 	sender, err := NewSender(d, phones, catalog, SenderOptions{})
 	if err != nil {
@@ -136,6 +143,9 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	if err := sender.Start(bg); err != nil {
 		return fail(fmt.Errorf("starting the text sender: %w", err))
 	}
+	// The journal starts writing once the sender is there: a worry it
+	// writes queues its alerts (sms.AlertConfig) in the same transaction.
+	wg.Go(func() { journal.Run(bg) })
 	cleanups = append(cleanups, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -160,7 +170,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 			DeleteFromTwilio: cfg.DeleteRecordings, TranscribeURL: cfg.TranscribeURL,
 			RecordingNumber: cfg.RecordingNumber,
 		},
-		Log: d.Log, Failed: failed("voice"),
+		Log: d.Log, Failed: failed("voice"), Risk: risk,
 	}
 	if d.Voice != nil {
 		d.Voice(calls)
@@ -250,7 +260,8 @@ func NewSender(d Deps, phones *store.Phones, catalog *store.Catalog, o SenderOpt
 	return sms.NewSender(sms.SenderDeps{DB: d.DB, Redis: d.Redis, Phones: phones, Catalog: catalog, Log: d.Log,
 		Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL)},
 		sms.SenderConfig{From: o.From, Rate: o.Rate, Quiet: sms.QuietHours(cfg.QuietHours), ReminderAfter: remindAfter,
-			SessionTTL: cfg.SMSSessionTTL, Org: org})
+			SessionTTL: cfg.SMSSessionTTL, Org: org,
+			Alerts: sms.AlertConfig{To: cfg.SafeguardingAlertTo, Link: cfg.PublicURL + "/worries"}})
 }
 
 // retryTranscriptions asks the transcription service again for recordings

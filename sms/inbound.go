@@ -27,6 +27,7 @@ type plan struct {
 	conv    string
 	events  []store.Event
 	update  store.SMSUpdate // what changes in the member's live state
+	paused  bool            // the survey now waits after a worrying text (safeguarding.go)
 }
 
 func (p *plan) reply(texts ...string)        { p.replies = append(p.replies, texts...) }
@@ -85,6 +86,7 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 		writeTwiML(w, sorryBroken)
 		return
 	}
+	h.safeguard(in, turn.OptedOut, &p)
 	events := append(p.events, messageEvents(in, p.conv, p.replies)...)
 	dctx, cancel := detach(ctx)
 	defer cancel()
@@ -260,6 +262,12 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 		return fmt.Errorf("loading survey %s version %d: %w", sess.Survey.SurveyID, sess.Survey.Version, err)
 	}
 	text := in.body
+	if sess.Paused {
+		if waiting := h.whilePaused(in, &sess, sv, p); waiting {
+			return h.keep(in, sess, false, p)
+		}
+		text = "*" // carrying on: the question they are at, again
+	}
 	media := strings.TrimSpace(in.body) == "" && len(in.media) > 0
 	if media {
 		// Only reached at a words question: the addresses are the answer.
@@ -279,6 +287,7 @@ func (h *Handler) step(ctx context.Context, in inbound, sess session, p *plan) e
 		p.update.Finished(sess.Survey.SurveyID)
 	}
 	p.reply(reply.Text())
+	h.pauseIfWorrying(in, &sess, reply.Done, p)
 	return h.keep(in, sess, reply.Done, p)
 }
 

@@ -66,6 +66,8 @@ type SenderConfig struct {
 	Workers int
 	// Org names the organisation in reminders.
 	Org Org
+	// Alerts are the safeguarding alerts about new worries (safeguarding.go).
+	Alerts AlertConfig
 }
 
 // SenderDeps are what a Sender is built from.
@@ -137,13 +139,17 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 	if cfg.Org.Name == "" {
 		cfg.Org.Name = "Have Your Say"
 	}
+	if cfg.Alerts.RetryAfter <= 0 {
+		cfg.Alerts.RetryAfter = time.Second
+	}
 	s := &Sender{SenderDeps: d, cfg: cfg, accountBad: make(chan struct{}),
 		sessions: store.NewSMSSessions(d.Redis, cfg.SessionTTL)}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &sendWorker{s: s})
 	river.AddWorker(workers, &reminderScanWorker{s: s})
+	river.AddWorker(workers, &alertWorker{s: s})
 	rc := &river.Config{
-		Queues:     map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Workers}},
+		Queues:     map[string]river.QueueConfig{queueName: {MaxWorkers: cfg.Workers}, alertQueue: {MaxWorkers: 2}},
 		Workers:    workers,
 		JobTimeout: 2 * time.Minute,
 		// A process killed mid-send leaves its job running: pick it up
@@ -162,6 +168,9 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 		return nil, err
 	}
 	s.queue = q
+	if len(cfg.Alerts.To) > 0 {
+		q.AlertWorries(s.alertJobs) // each new worry queues its alerts
+	}
 	return s, nil
 }
 
@@ -532,6 +541,11 @@ func (s *Sender) prepareReminder(ctx context.Context, j *sendJob) (done bool, er
 	}
 	if !found || cur.Conversation != j.o.ConversationID || cur.Survey.Stage == survey.StageDone {
 		return true, s.finish(ctx, j.o.ID, store.OutSkipped, "The conversation had ended.", 0, false)
+	}
+	if cur.Paused {
+		// They told us something worrying: the survey waits for them to
+		// ask to carry on, never for us to nudge them (safeguarding.go).
+		return true, s.finish(ctx, j.o.ID, store.OutSkipped, "They told us something worrying; the survey waits until they want to carry on.", 0, false)
 	}
 	sv, err := s.Catalog.Version(ctx, cur.Survey.SurveyID, cur.Survey.Version)
 	if err != nil {

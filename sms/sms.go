@@ -18,6 +18,7 @@ import (
 
 	"github.com/twilio/twilio-go/twiml"
 
+	"github.com/haveyoursay/haveyoursay/safeguarding"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
@@ -50,6 +51,11 @@ type Handler struct {
 	// hash, e.g. store.DB.ParticipantNeeds); a survey the member starts by
 	// text uses them. May be nil: no needs.
 	Needs func(ctx context.Context, phoneHash []byte) (survey.Needs, error)
+	// Risk finds risk phrases in members' texts: a match raises a worry
+	// and gets the crisis reply. nil: texts are not checked.
+	Risk *safeguarding.Matcher
+	// CrisisLines replaces the crisis-lines phrase (HYS_CRISIS_TEXT).
+	CrisisLines string
 }
 
 // session is one member's text conversation, kept by store.SMSSessions.

@@ -122,6 +122,7 @@ type Event struct {
 	OptOut       *OptOut              `json:"opt,omitempty"`
 	Callback     *CallbackBooked      `json:"cb,omitempty"`
 	Input        *CallInput           `json:"in,omitempty"`
+	Worry        *WorryRaised         `json:"wor,omitempty"`
 }
 
 // Journal makes sure what Twilio delivered is never lost. Webhooks append
@@ -401,6 +402,12 @@ ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash RETURNIN
 func (j *Journal) applyTx(ctx context.Context, events []Event) error {
 	return pgx.BeginFunc(ctx, j.db.pool, func(tx pgx.Tx) error {
 		for _, e := range events {
+			if e.Worry != nil {
+				if _, _, err := j.db.raiseWorry(ctx, tx, *e.Worry, e.At); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := applyEvent(ctx, tx, e); err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,6 +37,9 @@ var ErrSchemaOutOfDate = errors.New("the database is not up to date: run `haveyo
 // DB is the Postgres side of the store.
 type DB struct {
 	pool *pgxpool.Pool
+	// worryAlerts queues the alert texts for a new worry, in the
+	// transaction that records it (Queue.AlertWorries); nil: no alerts.
+	worryAlerts atomic.Pointer[worryAlerter]
 }
 
 // OpenDB connects to Postgres and checks that it answers.

@@ -583,6 +583,13 @@ func (db *DB) RaiseFlag(ctx context.Context, actor, conversationID string, answe
 			conversationID, aid, kind, reason, actor).Scan(&id); err != nil {
 			return err
 		}
+		if kind == FlagWorry {
+			// A worry flagged by hand joins the safeguarding queue, and
+			// alerts the lead, like one the phrase list finds.
+			if err := db.handWorry(ctx, tx, actor, conversationID, id, aid, reason); err != nil {
+				return err
+			}
+		}
 		return writeAudit(ctx, tx, actor, AuditFlag, ConversationSubject(conversationID), map[string]any{"flag": id, "kind": kind})
 	})
 	return id, err

@@ -17,6 +17,9 @@ import (
 type SMSSession struct {
 	Conversation string         `json:"conv"`
 	Survey       survey.Session `json:"s"`
+	// Paused: the member told us something worrying and got the crisis
+	// reply; the survey waits until they ask to carry on.
+	Paused bool `json:"pa,omitempty"`
 }
 
 // SMSSessions owns the live state of members' text conversations: the

@@ -399,6 +399,11 @@ func (e *engine) enterConsent() {
 	e.sess.Question = ""
 	e.sess.Tries = 0
 	e.say("intro", e.s.localText(e.sess.Lang, "intro"))
+	if e.sms() {
+		// Callers hear voice-notice before the intro (ivr); texters read
+		// it here, before they are asked for consent.
+		e.say("sms-notice", e.phrase("sms-notice"))
+	}
 	if e.sess.Needs.Supporter {
 		e.say("supporter", e.phrase("supporter"))
 	}

@@ -76,7 +76,7 @@ func TestDemoConversationSMS(t *testing.T) {
 	s := Demo()
 	rs, sess := talk(s, SMS, Needs{}, txt("yes"), txt("3"), txt("The noise. It's loud!"), txt("four"), txt("more days"))
 	want := []string{
-		"Hello. This is Have Your Say. We want to know what you think of your day service.\nWe keep your answers safe. We do not tell anyone your name. Is that OK?\nReply with a number:\n1 Yes\n2 No",
+		"Hello. This is Have Your Say. We want to know what you think of your day service.\nIf someone hurts you, we may tell people who can keep you safe.\nWe keep your answers safe. We do not put your name in reports. Is that OK?\nReply with a number:\n1 Yes\n2 No",
 		"Question 1 of 3.\nHow do you feel about your day service?\nReply with a number:\n1 Good\n2 OK\n3 Not good",
 		"You said: Not good.\nWhat would make your day service better? Tell us in your own words.\nReply in your own words.\nTo skip this question, text SKIP.",
 		"Thank you for telling us.\nQuestion 2 of 3.\nHow kind are the staff? 1 is not kind. 5 is very kind.\nReply with a number from 1 to 5.",
@@ -346,7 +346,7 @@ questions:
 func TestNeeds(t *testing.T) {
 	s := Demo()
 	rs, sess := talk(s, SMS, Needs{EasyRead: true, EmojiMenus: true, SlowSpeech: true, Supporter: true}, txt("yes"))
-	if got := keys(rs[0]); !reflect.DeepEqual(got, []string{"intro", "supporter", "consent", "menu:consent"}) {
+	if got := keys(rs[0]); !reflect.DeepEqual(got, []string{"intro", "sms-notice", "supporter", "consent", "menu:consent"}) {
 		t.Errorf("supporter prompt %v", got)
 	}
 	if got := keys(rs[1]); !reflect.DeepEqual(got, []string{"progress", "simpler:feel", "menu:feel"}) {

@@ -2,6 +2,7 @@ package survey
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -276,6 +277,9 @@ func smsLength(p *parser, s *Survey) {
 		}
 		e := &engine{s: s, sess: Session{Channel: SMS, Lang: lang}}
 		e.enterConsent()
+		// The safeguarding notice is the same in every survey and not the
+		// author's to shorten: measure what they wrote.
+		e.r.Prompts = slices.DeleteFunc(e.r.Prompts, func(p Prompt) bool { return p.Key == "sms-notice" })
 		check(s.lines["intro"], "the first text (intro and consent)", e.r)
 		for i := range s.Questions {
 			q := &s.Questions[i]

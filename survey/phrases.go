@@ -138,6 +138,19 @@ var DefaultPhrases = map[string]string{
 	"we-did-voice-intro": "People told us what they think. This is what we did.",
 	"we-did-voice-none":  "We have nothing new to tell you yet.",
 	"we-did-voice-end":   "Now, on to the questions.",
+	// Safeguarding (issue 15). sms-notice goes before the consent question
+	// by text, as voice-notice does by phone. The crisis reply answers a
+	// text in which a risk phrase was found; {org-line} is crisis-org when
+	// the organisation has a phone number, and {lines} is crisis-lines (or
+	// HYS_CRISIS_TEXT). We never ask questions about what they told us: we
+	// offer a person, and the survey waits until they want to carry on.
+	"sms-notice":      "If someone hurts you, we may tell people who can keep you safe.",
+	"crisis-sms":      "Thank you for telling us. We want you to be safe. A person from our team will read your message. {org-line} {lines}",
+	"crisis-org":      "To talk to us, call {phone}.",
+	"crisis-lines":    "If you are in danger now, call 999. You can call Samaritans free on 116 123. You can call NHS 111 and choose option 2. You can text SHOUT to 85258.",
+	"crisis-person":   "Text 0 and a person will contact you.",
+	"crisis-carry-on": "You do not have to answer more questions. Text AGAIN if you want to go on.",
+	"crisis-waiting":  "We are here for you. Text 0 and a person will contact you. Text AGAIN if you want to go on with the questions.",
 }
 
 // BuiltinPhrases are the built-in phrase books by language (the part of a

@@ -120,4 +120,11 @@ var WelshPhrases = map[string]string{
 	"we-did-voice-intro": "Dywedodd pobl wrthon ni beth maen nhw'n ei feddwl. Dyma beth wnaethon ni.",
 	"we-did-voice-none":  "Does dim byd newydd i'w ddweud wrthoch chi eto.",
 	"we-did-voice-end":   "Nawr, at y cwestiynau.",
+	"sms-notice":         "Os oes rhywun yn eich brifo, gallwn ni ddweud wrth bobl i'ch cadw'n ddiogel.",
+	"crisis-sms":         "Diolch am ddweud wrthon ni. Rydyn ni eisiau i chi fod yn ddiogel. Bydd rhywun o'n tîm ni yn darllen eich neges. {org-line} {lines}",
+	"crisis-org":         "I siarad gyda ni, ffoniwch {phone}.",
+	"crisis-lines":       "Os ydych chi mewn perygl nawr, ffoniwch 999. Gallwch chi ffonio'r Samariaid am ddim ar 116 123. Gallwch chi ffonio GIG 111 a dewis opsiwn 2. Gallwch chi decstio SHOUT i 85258.",
+	"crisis-person":      "Tecstiwch 0 a bydd person yn cysylltu â chi.",
+	"crisis-carry-on":    "Does dim rhaid i chi ateb mwy o gwestiynau. Tecstiwch AGAIN os ydych chi eisiau mynd ymlaen.",
+	"crisis-waiting":     "Rydyn ni yma i chi. Tecstiwch 0 a bydd person yn cysylltu â chi. Tecstiwch AGAIN os ydych chi eisiau mynd ymlaen gyda'r cwestiynau.",
 }
