@@ -24,7 +24,7 @@ type Deps struct {
 	Config Config
 	// Prompts are the recorded prompts' page's own needs (prompts.go).
 	Prompts PromptDeps
-	Teller Teller // texts members about done actions; nil: no sending
+	Teller  Teller // texts members about done actions; nil: no sending
 }
 
 // Config is the dashboard's settings.
@@ -53,7 +53,7 @@ type App struct {
 	review reviewState
 
 	prompts PromptDeps // the recorded prompts' page (prompts.go)
-	teller Teller
+	teller  Teller
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
