@@ -56,6 +56,10 @@ type Config struct {
 	StaffNumber      string        // dialled in office hours when a caller presses 0
 	OfficeHours      hours.Office  // zero: nobody is put through by phone; in Location
 	DeleteRecordings bool          // delete Twilio's copy once ours is stored
+
+	RetainAnswers    time.Duration // HYS_RETAIN_ANSWERS: how long answers are kept unless a survey says
+	RetainRecordings time.Duration // HYS_RETAIN_RECORDINGS: how long recordings are kept unless a survey says
+	RetainWorries    time.Duration // HYS_RETAIN_WORRIES: how long a conversation with a worry is kept
 }
 
 // Problems lists every setting that is missing or malformed. Each entry is
@@ -82,6 +86,10 @@ func Defaults() Config {
 		Voice:           "Polly.Amy",
 		VoiceLanguage:   "en-GB",
 		GatherTimeout:   8 * time.Second,
+
+		RetainAnswers:    DefaultRetainAnswers,
+		RetainRecordings: DefaultRetainRecordings,
+		RetainWorries:    DefaultRetainWorries,
 	}
 }
 
@@ -317,6 +325,7 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		}
 	}
 	boolean(p, getenv, "HYS_DELETE_RECORDINGS", &c.DeleteRecordings)
+	retention(p, getenv, c)
 	if v := getenv("TRANSCRIBE_URL"); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			*p = append(*p, "TRANSCRIBE_URL does not look right: it should be the address of an OpenAI-compatible transcription service, like http://127.0.0.1:8000.")

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -22,6 +23,9 @@ type Deps struct {
 	Log    *slog.Logger     // nil: discard
 	Now    func() time.Time // nil: time.Now; tests pass a clock
 	Config Config
+	// Forget keeps a request to erase everything about a member and
+	// queues its job (privacy.Requester.ForgetMember). nil: staff cannot.
+	Forget func(ctx context.Context, memberID int64, by string, confirm bool) (int64, error)
 }
 
 // Config is the dashboard's settings.
@@ -48,6 +52,7 @@ type App struct {
 	cop    *http.CrossOriginProtection
 	secure bool // cookies only over https
 	review reviewState
+	forget func(ctx context.Context, memberID int64, by string, confirm bool) (int64, error)
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
@@ -56,7 +61,7 @@ func New(d Deps) (*App, error) {
 	if d.DB == nil || d.Redis == nil {
 		return nil, errors.New("the dashboard needs Postgres and Redis")
 	}
-	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config}
+	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config, forget: d.Forget}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

@@ -18,8 +18,10 @@ import (
 	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/ops"
+	"github.com/haveyoursay/haveyoursay/privacy"
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
+	"github.com/haveyoursay/haveyoursay/survey"
 	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
@@ -128,7 +130,16 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		SessionTTL: cfg.SMSSessionTTL, ConfirmStop: cfg.SMSConfirmStop, Log: d.Log, Failed: failed("sms"),
 		Needs: d.DB.ParticipantNeeds, // members' communication needs, as staff set them
 	}
-	sender, err := NewSender(d, phones, catalog, SenderOptions{})
+	// Privacy: erasure on request (FORGET) and retention, as durable jobs
+	// on the sender's queue.
+	forgetter, retention := privacyParts(d, journal, phones)
+	var sender *sms.Sender
+	requests := &privacy.Requester{F: forgetter, Queue: func() *store.Queue { return sender.Queue() }, Log: d.Log}
+	texts.Forget = func(ctx context.Context, number string) error {
+		_, err := requests.Forget(ctx, number, "sms", "", false)
+		return err
+	}
+	sender, err = NewSender(d, phones, catalog, SenderOptions{Jobs: privacy.Jobs(forgetter, retention)})
 	if err != nil {
 		return fail(err)
 	}
@@ -169,7 +180,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	cleanups = append(cleanups, calls.Wait) // transcriptions and downloads in flight
 
 	// The staff dashboard (every route in dashboard.App.Routes).
-	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
+	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log, Forget: requests.ForgetMember,
 		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
 	if err != nil {
 		return fail(err)
@@ -221,6 +232,9 @@ type SenderOptions struct {
 	// NoReminders: only send invitations (the send command); the server
 	// also reminds people who stopped in the middle.
 	NoReminders bool
+	// Jobs are other durable jobs on the sender's queue (the server's
+	// privacy jobs); nil for none.
+	Jobs *sms.Jobs
 }
 
 // NewSender makes the text sender (invitations and reminders, as durable
@@ -241,7 +255,7 @@ func NewSender(d Deps, phones *store.Phones, catalog *store.Catalog, o SenderOpt
 		remindAfter = 0
 	}
 	org := sms.Org{Name: cfg.OrgName, Phone: cfg.OrgPhone, About: cfg.OrgAbout}
-	return sms.NewSender(sms.SenderDeps{DB: d.DB, Redis: d.Redis, Phones: phones, Catalog: catalog, Log: d.Log,
+	return sms.NewSender(sms.SenderDeps{DB: d.DB, Redis: d.Redis, Phones: phones, Catalog: catalog, Log: d.Log, Jobs: o.Jobs,
 		Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL)},
 		sms.SenderConfig{From: o.From, Rate: o.Rate, Quiet: sms.QuietHours(cfg.QuietHours), ReminderAfter: remindAfter,
 			SessionTTL: cfg.SMSSessionTTL, Org: org})
@@ -278,4 +292,30 @@ func reloadSurveys(ctx context.Context, c *store.Catalog, log *slog.Logger) {
 			}
 		}
 	}
+}
+
+// privacyParts builds erasure and retention from the settings; the
+// `forget` and `retention` commands use the same.
+func privacyParts(d Deps, journal *store.Journal, phones *store.Phones) (*privacy.Forgetter, *privacy.Retention) {
+	return PrivacyParts(d.Config, d.DB, d.Redis, journal, phones, d.Log)
+}
+
+// PrivacyParts builds erasure (Twilio's copies of recordings deleted
+// through its REST API, confirmations texted from TWILIO_SMS_FROM) and
+// retention (HYS_RETAIN_*) from the settings.
+func PrivacyParts(cfg config.Config, db *store.DB, r *store.Redis, journal *store.Journal, phones *store.Phones, log *slog.Logger) (*privacy.Forgetter, *privacy.Retention) {
+	f := &privacy.Forgetter{DB: db, Redis: r, Journal: journal, Phones: phones, Log: log}
+	if cfg.TwilioAccountSID != "" {
+		f.Recordings = privacy.NewTwilioRecordings(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL)
+		if cfg.SMSFrom != "" {
+			texter := sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, "")
+			f.Confirm = func(_ context.Context, number string) error {
+				_, err := texter.Send(cfg.SMSFrom, number, survey.DefaultPhrases["forget-confirm"])
+				return err
+			}
+		}
+	}
+	ret := &privacy.Retention{DB: db, Log: log, Defaults: store.RetentionDefaults{
+		Answers: cfg.RetainAnswers, Recordings: cfg.RetainRecordings, Worries: cfg.RetainWorries}}
+	return f, ret
 }

@@ -50,6 +50,10 @@ type Handler struct {
 	// hash, e.g. store.DB.ParticipantNeeds); a survey the member starts by
 	// text uses them. May be nil: no needs.
 	Needs func(ctx context.Context, phoneHash []byte) (survey.Needs, error)
+	// Forget keeps a member's request (they texted FORGET) to erase
+	// everything about their number (privacy.Requester). nil: FORGET is
+	// an ordinary word.
+	Forget func(ctx context.Context, number string) error
 }
 
 // session is one member's text conversation, kept by store.SMSSessions.

@@ -52,6 +52,10 @@ var DefaultPhrases = map[string]string{
 	"voice-words-skip":  "To skip this question, press hash now. Or speak after the beep, and press hash when you have finished.",
 	"sms-language":      "Reply {key} for {name}",
 	"voice-language":    "For {name}, press {key}.",
+
+	// Issue 15 (consent and rights): a member asks us to forget them.
+	"forget-done":    "OK. We are deleting everything we keep about you. That includes your number.",
+	"forget-confirm": "We have deleted everything we kept about you, as you asked. That includes your number.",
 }
 
 // PhraseNames lists the phrase keys a survey may change, sorted.
