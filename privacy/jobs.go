@@ -49,8 +49,10 @@ type forgetArgs struct {
 	ID int64 `json:"id"`
 }
 
-func (forgetArgs) Kind() string                 { return "hys_privacy_forget" }
-func (forgetArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: Queue, MaxAttempts: 20} }
+func (forgetArgs) Kind() string { return "hys_privacy_forget" }
+func (forgetArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: 20}
+}
 
 type forgetWorker struct {
 	river.WorkerDefaults[forgetArgs]
