@@ -60,6 +60,8 @@ type Server struct {
 	Calls *ivr.Handler
 	// Prompts is the recorded-prompt library the calls play from.
 	Prompts *audio.Library
+	// Privacy keeps erasure requests (FORGET, staff) and queues their jobs.
+	Privacy *privacy.Requester
 
 	stop func()
 }
@@ -222,7 +224,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		},
 	})
 	var once sync.Once
-	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, Calls: calls, Prompts: prompts, stop: func() { once.Do(stop) }}, nil
+	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, Calls: calls, Prompts: prompts, Privacy: requests, stop: func() { once.Do(stop) }}, nil
 }
 
 // SenderOptions are what one run of `send` changes in the sender.
