@@ -129,8 +129,8 @@ func (a *App) Routes(r *mux.Router) {
 
 	// A member: masked number, language, communication needs, conversations.
 	a.get(r, "/people/{id}", Role.SeesPeople, a.showPerson)
-	a.post(r, "/people/{id}/needs", Role.CanEdit, a.setNeeds)  // communication needs both channels use
-	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
+	a.post(r, "/people/{id}/needs", Role.CanEdit, a.setNeeds)       // communication needs both channels use
+	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal)      // the full number, on purpose, audit-logged
 	a.post(r, "/people/{id}/forget", Role.CanErase, a.forgetMember) // erase everything about them (a request by phone)
 
 	// The audit log (admin): who did what, filterable; nobody can change it.
