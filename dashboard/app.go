@@ -129,9 +129,11 @@ func (a *App) Routes(r *mux.Router) {
 
 	// A member: masked number, language, communication needs, conversations.
 	a.get(r, "/people/{id}", Role.SeesPeople, a.showPerson)
-	a.post(r, "/people/{id}/needs", Role.CanEdit, a.setNeeds)       // communication needs both channels use
-	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal)      // the full number, on purpose, audit-logged
-	a.post(r, "/people/{id}/forget", Role.CanErase, a.forgetMember) // erase everything about them (a request by phone)
+	a.post(r, "/people/{id}/needs", Role.CanEdit, a.setNeeds)  // communication needs both channels use
+	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
+
+	// Erase everything about a member (their request, made by phone).
+	a.post(r, "/people/{id}/forget", Role.CanErase, a.forgetMember)
 
 	// The audit log (admin): who did what, filterable; nobody can change it.
 	a.get(r, "/audit", Role.CanAudit, a.showAudit)
