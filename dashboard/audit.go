@@ -157,5 +157,5 @@ func (a *App) forgetMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.audit(r, "forget-requested", "", nil)
-	http.Redirect(w, r, "/audit?action=forget", http.StatusSeeOther)
+	http.Redirect(w, r, "/audit?action=forget-requested", http.StatusSeeOther)
 }

@@ -67,6 +67,8 @@ Usage:
   haveyoursay user list|disable|password
                                      list, switch off, or set a password for dashboard users
   haveyoursay bench                  load-test a running server with simulated members
+  haveyoursay keys rotate            move stored numbers to a new HYS_SECRET_KEY
+  haveyoursay forget --number N      erase everything about a number (the member asked)
 
 Run 'haveyoursay help' to see this again. The README lists every setting.
 `
@@ -136,6 +138,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "forget":
+		return cmdForget(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
