@@ -218,6 +218,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 
 	h := routes(handlers{
 		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try, staff: staff,
+		limits: &limiter{redis: d.Redis, verifier: verifier, log: d.Log},
 		ready: ops.Readiness{
 			Checks:           ops.Checks{"postgres": d.DB.Ping, "redis": d.Redis.Ping},
 			SurveysNotLoaded: catalog.BrokenIDs,
