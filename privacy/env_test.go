@@ -43,6 +43,12 @@ type env struct {
 
 func newEnv(t *testing.T, change func(*config.Config)) *env {
 	t.Helper()
+	return newEnvLog(t, change, slog.New(slog.DiscardHandler))
+}
+
+// newEnvLog is newEnv with the server logging to log.
+func newEnvLog(t *testing.T, change func(*config.Config), log *slog.Logger) *env {
+	t.Helper()
 	ctx := context.Background()
 	db := storetest.DB(t)
 	rdb := storetest.Redis(t)
@@ -70,7 +76,7 @@ func newEnv(t *testing.T, change func(*config.Config)) *env {
 	if change != nil {
 		change(&cfg)
 	}
-	srv, err := server.New(ctx, server.Deps{Config: cfg, Log: slog.New(slog.DiscardHandler), DB: db, Redis: rdb})
+	srv, err := server.New(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb})
 	if err != nil {
 		t.Fatal(err)
 	}

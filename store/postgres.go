@@ -85,7 +85,10 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 func (db *DB) migrator() (*goose.Provider, *sql.DB, error) {
 	sqldb := stdlib.OpenDBFromPool(db.pool)
 	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, Migrations(),
-		goose.WithDisableGlobalRegistry(true))
+		goose.WithDisableGlobalRegistry(true),
+		// A migration numbered below one already applied (work merged in a
+		// different order than it was numbered) is applied, not refused.
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		sqldb.Close()
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/haveyoursay/haveyoursay/config"
+	"github.com/haveyoursay/haveyoursay/privacy"
 	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
@@ -69,7 +70,7 @@ func cmdForget(ctx context.Context, args []string, getenv func(string) string, s
 			return usageError{fmt.Sprintf("haveyoursay forget: %q %s. Write it with its country code, like +447700900123.", *number, reason)}
 		}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(privacy.MaskNumbers(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	db, err := openDB(ctx, getenv)
 	if err != nil {
 		return err

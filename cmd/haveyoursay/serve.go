@@ -19,6 +19,7 @@ import (
 	"github.com/haveyoursay/haveyoursay/dashboard"
 	"github.com/haveyoursay/haveyoursay/demo"
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/privacy"
 	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/store/localpg"
@@ -30,7 +31,7 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		fmt.Fprintln(stderr, err)
 		return exitError{code: 1, msg: ""}
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log := slog.New(privacy.MaskNumbers(slog.NewJSONHandler(stderr, nil))) // rule 7: no number in clear
 	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -75,7 +76,7 @@ func cmdMigrate(ctx context.Context, getenv func(string) string, stdout, stderr 
 // cmdDev runs everything locally: a private Postgres (unless DATABASE_URL is
 // set), an in-process Redis (unless REDIS_URL is set), the demo survey.
 func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(privacy.MaskNumbers(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	dev, err := config.ForDev(getenv)
 	if err != nil {
 		return err
