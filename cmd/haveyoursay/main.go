@@ -69,6 +69,7 @@ Usage:
   haveyoursay bench                  load-test a running server with simulated members
   haveyoursay keys rotate            move stored numbers to a new HYS_SECRET_KEY
   haveyoursay forget --number N      erase everything about a number (the member asked)
+  haveyoursay retention list|set|run how long each survey keeps answers and recordings
 
 Run 'haveyoursay help' to see this again. The README lists every setting.
 `
@@ -142,6 +143,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdKeys(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "forget":
 		return cmdForget(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "retention":
+		return cmdRetention(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
