@@ -50,9 +50,10 @@ func (f *Forgetter) Request(ctx context.Context, number, source, by string, conf
 	return f.DB.RequestForget(ctx, p, source, by, confirm)
 }
 
-// Do carries out request id: it writes the spool to Postgres, erases the
-// member there (with the request and an audit entry), in Redis and in
-// whatever is still spooled, deletes Twilio's copies of their recordings,
+// Do carries out request id: it erases the member from the spool and from
+// Postgres (with the request, writing an audit entry) while no spool
+// writer runs, then their live state in Redis, deletes Twilio's copies of
+// their recordings,
 // and sends the confirmation asked for. A request already done is not an
 // error (nothing is erased twice). A failure leaves the request to be
 // tried again; the reason it keeps holds no personal data.
@@ -82,13 +83,6 @@ func (f *Forgetter) do(ctx context.Context, req store.ForgetRequest) (store.Eras
 			return store.Erased{}, err
 		}
 	}
-	// What Twilio already delivered reaches Postgres first, so the erasure
-	// there finds it.
-	if f.Journal != nil {
-		if err := f.Journal.Flush(ctx); err != nil {
-			return store.Erased{}, fmt.Errorf("writing the spool to Postgres first: %w", err)
-		}
-	}
 	trail, err := f.DB.PersonTrail(ctx, req.Person.Hash)
 	if err != nil {
 		return store.Erased{}, err
@@ -97,18 +91,29 @@ func (f *Forgetter) do(ctx context.Context, req store.ForgetRequest) (store.Eras
 	if actor == "" {
 		actor = "member"
 	}
-	e, err := f.DB.ErasePerson(ctx, req.Person.Hash, req.ID, actor, req.Source)
+	// What is still spooled about them goes from the spool, and the rest
+	// from Postgres, while no spool writer runs: nothing about them can
+	// reach Postgres in between.
+	var e store.Erased
+	erase := func(ctx context.Context) error {
+		var err error
+		e, err = f.DB.ErasePerson(ctx, req.Person.Hash, req.ID, actor, req.Source)
+		if err != nil {
+			return fmt.Errorf("erasing in Postgres: %w", err)
+		}
+		return nil
+	}
+	if f.Journal != nil {
+		_, err = f.Journal.ErasePerson(ctx, req.Person.Hash, trail.Conversations, erase)
+	} else {
+		err = erase(ctx)
+	}
 	if err != nil {
-		return e, fmt.Errorf("erasing in Postgres: %w", err)
+		return e, err
 	}
 	// The request row is gone: from here on a failure is logged, and what
 	// is left is caught by the next sweep (Twilio deletions) or expires
 	// (Redis keys all have a time to live).
-	if f.Journal != nil {
-		if _, err := f.Journal.ErasePerson(ctx, req.Person.Hash, trail.Conversations); err != nil {
-			f.log().Error("erasing from the spool", "err", err)
-		}
-	}
 	if _, err := f.Redis.ErasePerson(ctx, store.HashHex(req.Person.Hash), trail.CallSids, e.KeptOptOut); err != nil {
 		f.log().Error("erasing live state in Redis", "err", err)
 	}

@@ -407,12 +407,14 @@ func (r *Redis) ErasePerson(ctx context.Context, hashHex string, callSids []stri
 }
 
 // ErasePerson removes from the spool, and from the events kept aside,
-// every event about the number whose hash is hash or about one of convs,
-// and returns how many went. It holds the writer's lock meanwhile, so no
-// batch is written (and trimmed) around it. Events held in another
+// every event about the number whose hash is hash or about one of convs
+// (or about a conversation of theirs still only in the spool), and returns
+// how many went. It holds the spool writer's lock meanwhile and runs
+// during (the erasure in Postgres) before letting go, so no event about
+// them is written to Postgres between the two. Events held in another
 // process's memory (only while Redis and Postgres were both down) are not
-// reached: run the erasure again after an outage.
-func (j *Journal) ErasePerson(ctx context.Context, hash []byte, convs []string) (int64, error) {
+// reached: run the erasure again after such an outage.
+func (j *Journal) ErasePerson(ctx context.Context, hash []byte, convs []string, during func(context.Context) error) (int64, error) {
 	unlock, err := j.redis.Lock(ctx, j.lockKey(), 30*time.Second, 10*time.Second)
 	if err != nil {
 		return 0, fmt.Errorf("waiting for the spool writer: %w", err)
@@ -458,6 +460,9 @@ func (j *Journal) ErasePerson(ctx context.Context, hash []byte, convs []string) 
 	}
 	j.memory = kept
 	j.mu.Unlock()
+	if during != nil {
+		return n, during(ctx)
+	}
 	return n, nil
 }
 
