@@ -64,6 +64,10 @@ type Config struct {
 	SafeguardingAlertTo []string // HYS_SAFEGUARDING_ALERT_TO: texted about each new worry
 	SafeguardingPhrases []string // the charity's own risk phrases, read from the file HYS_SAFEGUARDING_PHRASES
 	CrisisText          string   // HYS_CRISIS_TEXT: the crisis lines a member who tells us of harm is texted
+
+	RetainAnswers    time.Duration // HYS_RETAIN_ANSWERS: how long answers are kept unless a survey says
+	RetainRecordings time.Duration // HYS_RETAIN_RECORDINGS: how long recordings are kept unless a survey says
+	RetainWorries    time.Duration // HYS_RETAIN_WORRIES: how long a conversation with a worry is kept
 }
 
 // Problems lists every setting that is missing or malformed. Each entry is
@@ -90,6 +94,10 @@ func Defaults() Config {
 		Voice:           "Polly.Amy",
 		VoiceLanguage:   "en-GB",
 		GatherTimeout:   8 * time.Second,
+
+		RetainAnswers:    DefaultRetainAnswers,
+		RetainRecordings: DefaultRetainRecordings,
+		RetainWorries:    DefaultRetainWorries,
 	}
 }
 
@@ -331,6 +339,7 @@ func optional(p *Problems, getenv func(string) string, c *Config) {
 		}
 	}
 	boolean(p, getenv, "HYS_DELETE_RECORDINGS", &c.DeleteRecordings)
+	retention(p, getenv, c)
 	if v := getenv("TRANSCRIBE_URL"); v != "" {
 		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			*p = append(*p, "TRANSCRIBE_URL does not look right: it should be the address of an OpenAI-compatible transcription service, like http://127.0.0.1:8000.")

@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"html/template"
 	"log/slog"
@@ -25,6 +26,9 @@ type Deps struct {
 	// Prompts are the recorded prompts' page's own needs (prompts.go).
 	Prompts PromptDeps
 	Teller  Teller // texts members about done actions; nil: no sending
+	// Forget keeps a request to erase everything about a member and
+	// queues its job (privacy.Requester.ForgetMember). nil: staff cannot.
+	Forget func(ctx context.Context, memberID int64, by string, confirm bool) (int64, error)
 }
 
 // Config is the dashboard's settings.
@@ -54,6 +58,7 @@ type App struct {
 
 	prompts PromptDeps // the recorded prompts' page (prompts.go)
 	teller  Teller
+	forget  func(ctx context.Context, memberID int64, by string, confirm bool) (int64, error)
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
@@ -62,7 +67,7 @@ func New(d Deps) (*App, error) {
 	if d.DB == nil || d.Redis == nil {
 		return nil, errors.New("the dashboard needs Postgres and Redis")
 	}
-	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config, teller: d.Teller}
+	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config, teller: d.Teller, forget: d.Forget}
 	a.prompts = d.Prompts
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -139,6 +144,11 @@ func (a *App) Routes(r *mux.Router) {
 	a.get(r, "/worries/{id}", Role.SeesWorries, a.showWorry)               // one worry; kept as "looked"; audited
 	a.post(r, "/worries/{id}/actions", Role.SeesWorries, a.addWorryAction) // what I did, who I told, close
 	a.get(r, "/worries/{id}/record", Role.SeesWorries, a.exportWorry)      // the incident record; audited
+	// Erase everything about a member (their request, made by phone).
+	a.post(r, "/people/{id}/forget", Role.CanErase, a.forgetMember)
+
+	// The audit log (admin): who did what, filterable; nobody can change it.
+	a.get(r, "/audit", Role.CanAudit, a.showAudit)
 
 	// ---- The review pages (conversations, one conversation, call-backs)
 	// are listed in review_routes.go.

@@ -99,6 +99,7 @@ var navigation = []struct {
 	{"/themes", "Themes", "What we did", "✓", Role.CanReview, false},
 	{"/worries", "Worries", "Worries", "⚑", Role.SeesWorries, false},
 	{"/users", "Users", "Users", "☺", Role.CanManageUsers, false},
+	{"/audit", "Audit log", "Audit log", "☰", Role.CanAudit, false},
 	{"/try", "Try it", "Try it", "☏", Role.Valid, true},
 }
 

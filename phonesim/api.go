@@ -250,7 +250,7 @@ func (e *Emulator) createMessage(w http.ResponseWriter, r *http.Request) {
 		fail := e.failNext[0]
 		e.failNext = e.failNext[1:]
 		e.mu.Unlock()
-		refuse(fail.status, fail.code, "")
+		refuse(fail.status, fail.code, numberMessages(fail.code, to))
 		return
 	}
 	sender := from
@@ -454,4 +454,16 @@ func PCMWAV(pcm []int16, rate int) []byte {
 		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(v))
 	}
 	return b
+}
+
+// numberMessages are Twilio's refusals that name the number, word for word
+// as Twilio writes them ("" for a code whose message does not).
+func numberMessages(code int, to string) string {
+	switch code {
+	case 21211:
+		return "The 'To' number " + to + " is not a valid phone number."
+	case 21614:
+		return "'To' number " + to + " is not a valid mobile number"
+	}
+	return ""
 }

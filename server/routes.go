@@ -24,12 +24,14 @@ type handlers struct {
 	staff   *dashboard.App
 	try     *dashboard.TryIt // nil: not a dev server
 	ready   ops.Readiness
+	limits  *limiter // nil: no rate limits
 }
 
 // routes lists every URL the service answers, one comment per route.
 func routes(h handlers) http.Handler {
 	r := mux.NewRouter()
 	r.Use(h.metrics.Middleware(h.log))
+	r.Use(h.limits.Middleware) // unsigned webhooks and wrong passwords, per source (limits.go)
 
 	// Twilio webhooks (paste these into the Twilio console; see README).
 	r.HandleFunc("/twilio/sms", h.texts.ServeInbound).Methods(http.MethodPost)       // a member's text

@@ -18,6 +18,7 @@ import (
 	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/ops"
+	"github.com/haveyoursay/haveyoursay/privacy"
 	"github.com/haveyoursay/haveyoursay/safeguarding"
 	"github.com/haveyoursay/haveyoursay/sms"
 	"github.com/haveyoursay/haveyoursay/store"
@@ -60,6 +61,8 @@ type Server struct {
 	Calls *ivr.Handler
 	// Prompts is the recorded-prompt library the calls play from.
 	Prompts *audio.Library
+	// Privacy keeps erasure requests (FORGET, staff) and queues their jobs.
+	Privacy *privacy.Requester
 
 	stop func()
 }
@@ -136,7 +139,16 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		Needs: d.DB.ParticipantNeeds, // members' communication needs, as staff set them
 		Risk:  risk, CrisisLines: cfg.CrisisText,
 	}
-	sender, err := NewSender(d, phones, catalog, SenderOptions{})
+	// Privacy: erasure on request (FORGET) and retention, as durable jobs
+	// on the sender's queue.
+	forgetter, retention := privacyParts(d, journal, phones)
+	var sender *sms.Sender
+	requests := &privacy.Requester{F: forgetter, Queue: func() *store.Queue { return sender.Queue() }, Log: d.Log}
+	texts.Forget = func(ctx context.Context, number string) error {
+		_, err := requests.Forget(ctx, number, "sms", "", false)
+		return err
+	}
+	sender, err = NewSender(d, phones, catalog, SenderOptions{Jobs: privacy.Jobs(forgetter, retention)})
 	if err != nil {
 		return fail(err)
 	}
@@ -181,7 +193,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	cleanups = append(cleanups, calls.Wait) // transcriptions and downloads in flight
 
 	// The staff dashboard (every route in dashboard.App.Routes).
-	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
+	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log, Forget: requests.ForgetMember,
 		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev},
 		Prompts: dashboard.PromptDeps{Library: prompts, Phrases: func(sv *survey.Survey, lang string) []survey.Prompt {
 			return ivr.Phrases(sv, lang, cfg.OrgName)
@@ -221,13 +233,14 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 
 	h := routes(handlers{
 		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try, staff: staff,
+		limits: &limiter{redis: d.Redis, verifier: verifier, log: d.Log},
 		ready: ops.Readiness{
 			Checks:           ops.Checks{"postgres": d.DB.Ping, "redis": d.Redis.Ping},
 			SurveysNotLoaded: catalog.BrokenIDs,
 		},
 	})
 	var once sync.Once
-	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, Calls: calls, Prompts: prompts, stop: func() { once.Do(stop) }}, nil
+	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, Calls: calls, Prompts: prompts, Privacy: requests, stop: func() { once.Do(stop) }}, nil
 }
 
 // SenderOptions are what one run of `send` changes in the sender.
@@ -237,6 +250,9 @@ type SenderOptions struct {
 	// NoReminders: only send invitations (the send command); the server
 	// also reminds people who stopped in the middle.
 	NoReminders bool
+	// Jobs are other durable jobs on the sender's queue (the server's
+	// privacy jobs); nil for none.
+	Jobs *sms.Jobs
 }
 
 // NewSender makes the text sender (invitations and reminders, as durable
@@ -257,7 +273,7 @@ func NewSender(d Deps, phones *store.Phones, catalog *store.Catalog, o SenderOpt
 		remindAfter = 0
 	}
 	org := sms.Org{Name: cfg.OrgName, Phone: cfg.OrgPhone, About: cfg.OrgAbout}
-	return sms.NewSender(sms.SenderDeps{DB: d.DB, Redis: d.Redis, Phones: phones, Catalog: catalog, Log: d.Log,
+	return sms.NewSender(sms.SenderDeps{DB: d.DB, Redis: d.Redis, Phones: phones, Catalog: catalog, Log: d.Log, Jobs: o.Jobs,
 		Texter: sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, cfg.PublicURL)},
 		sms.SenderConfig{From: o.From, Rate: o.Rate, Quiet: sms.QuietHours(cfg.QuietHours), ReminderAfter: remindAfter,
 			SessionTTL: cfg.SMSSessionTTL, Org: org,
@@ -295,4 +311,30 @@ func reloadSurveys(ctx context.Context, c *store.Catalog, log *slog.Logger) {
 			}
 		}
 	}
+}
+
+// privacyParts builds erasure and retention from the settings; the
+// `forget` and `retention` commands use the same.
+func privacyParts(d Deps, journal *store.Journal, phones *store.Phones) (*privacy.Forgetter, *privacy.Retention) {
+	return PrivacyParts(d.Config, d.DB, d.Redis, journal, phones, d.Log)
+}
+
+// PrivacyParts builds erasure (Twilio's copies of recordings deleted
+// through its REST API, confirmations texted from TWILIO_SMS_FROM) and
+// retention (HYS_RETAIN_*) from the settings.
+func PrivacyParts(cfg config.Config, db *store.DB, r *store.Redis, journal *store.Journal, phones *store.Phones, log *slog.Logger) (*privacy.Forgetter, *privacy.Retention) {
+	f := &privacy.Forgetter{DB: db, Redis: r, Journal: journal, Phones: phones, Log: log}
+	if cfg.TwilioAccountSID != "" {
+		f.Recordings = privacy.NewTwilioRecordings(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL)
+		if cfg.SMSFrom != "" {
+			texter := sms.NewTexter(cfg.TwilioAccountSID, cfg.TwilioAuthToken, cfg.TwilioAPIURL, "")
+			f.Confirm = func(_ context.Context, number string) error {
+				_, err := texter.Send(cfg.SMSFrom, number, survey.DefaultPhrases["forget-confirm"])
+				return err
+			}
+		}
+	}
+	ret := &privacy.Retention{DB: db, Log: log, Defaults: store.RetentionDefaults{
+		Answers: cfg.RetainAnswers, Recordings: cfg.RetainRecordings, Worries: cfg.RetainWorries}}
+	return f, ret
 }

@@ -28,6 +28,7 @@ type plan struct {
 	events  []store.Event
 	update  store.SMSUpdate // what changes in the member's live state
 	paused  bool            // the survey now waits after a worrying text (safeguarding.go)
+	erase   bool            // the member asked to be forgotten: keep nothing of this text
 }
 
 func (p *plan) reply(texts ...string)        { p.replies = append(p.replies, texts...) }
@@ -87,7 +88,10 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.safeguard(in, turn.OptedOut, &p)
-	events := append(p.events, messageEvents(in, p.conv, p.replies)...)
+	events := p.events
+	if !p.erase { // FORGET: the text asking us to forget is not kept either
+		events = append(events, messageEvents(in, p.conv, p.replies)...)
+	}
 	dctx, cancel := detach(ctx)
 	defer cancel()
 	if err := turn.Commit(dctx, h.Journal, events, p.update); err != nil {
@@ -153,6 +157,9 @@ func (h *Handler) answer(ctx context.Context, in inbound, turn *store.SMSTurn, p
 		return nil
 	case in.optOutType == "START" || startWords[word] || (word == "YES" && optedOut):
 		h.start(in, p)
+		return nil
+	case h.Forget != nil && forgetText(in.body):
+		h.forget(ctx, in, optedOut, p)
 		return nil
 	case optedOut:
 		// Rule 4: nobody who texted STOP is sent anything until START.

@@ -83,6 +83,17 @@ type SenderDeps struct {
 	// Outcome, if set, is told how each text ended (sent, opted_out,
 	// skipped, failed, unknown), for metrics.
 	Outcome func(status string)
+	// Jobs, if set, are other durable jobs run by the same job queue
+	// (River enqueues periodic jobs from one client per database only).
+	Jobs *Jobs
+}
+
+// Jobs are other packages' durable jobs that share the sender's job queue.
+type Jobs struct {
+	Queue    string               // their River queue
+	Workers  int                  // how many run at once; default 1
+	Register func(*river.Workers) // adds their workers
+	Periodic []*river.PeriodicJob // and what runs on a schedule
 }
 
 // Sender sends invitations and reminders through durable jobs.
@@ -163,6 +174,11 @@ func NewSender(d SenderDeps, cfg SenderConfig) (*Sender, error) {
 			func() (river.JobArgs, *river.InsertOpts) { return reminderScanArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true})}
 	}
+	if j := d.Jobs; j != nil {
+		j.Register(workers)
+		rc.Queues[j.Queue] = river.QueueConfig{MaxWorkers: max(1, j.Workers)}
+		rc.PeriodicJobs = append(rc.PeriodicJobs, j.Periodic...)
+	}
 	q, err := store.NewQueue(d.DB, rc)
 	if err != nil {
 		return nil, err
@@ -199,6 +215,9 @@ func (s *Sender) Start(ctx context.Context) error { return s.queue.Start(ctx) }
 
 // Stop stops taking new texts and waits for those in flight (or for ctx).
 func (s *Sender) Stop(ctx context.Context) error { return s.queue.Stop(ctx) }
+
+// Queue is the job queue, for the other jobs that share it (Jobs).
+func (s *Sender) Queue() *store.Queue { return s.queue }
 
 // Config returns the configuration with defaults filled in.
 func (s *Sender) Config() SenderConfig { return s.cfg }

@@ -13,6 +13,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
@@ -213,7 +214,8 @@ func FromRefused(code int) bool { return code == 21606 || code == 21659 || code 
 func classify(err error) *SendError {
 	var te *client.TwilioRestError
 	if errors.As(err, &te) {
-		se := &SendError{Status: te.Status, Code: te.Code, Err: errors.New(te.Message)}
+		// Twilio's message may name the number: never keep it in clear.
+		se := &SendError{Status: te.Status, Code: te.Code, Err: errors.New(store.MaskNumbers(te.Message))}
 		_, account := accountCodes[te.Code]
 		_, setup := setupCodes[te.Code]
 		switch {

@@ -56,6 +56,10 @@ type Handler struct {
 	Risk *safeguarding.Matcher
 	// CrisisLines replaces the crisis-lines phrase (HYS_CRISIS_TEXT).
 	CrisisLines string
+	// Forget keeps a member's request (they texted FORGET) to erase
+	// everything about their number (privacy.Requester). nil: FORGET is
+	// an ordinary word.
+	Forget func(ctx context.Context, number string) error
 }
 
 // session is one member's text conversation, kept by store.SMSSessions.

@@ -396,8 +396,14 @@ func isConnectionError(err error) bool {
 	return true
 }
 
+// upsertPerson finds or adds a participant. A number erased after it
+// texted STOP keeps only its hash (see DB.ErasePerson): when it comes back,
+// the number is kept again.
 const upsertPerson = `INSERT INTO participants (phone_hash, phone_enc, phone_masked) VALUES ($1, $2, $3)
-ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash RETURNING id`
+ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash,
+	phone_enc = CASE WHEN participants.phone_enc = '' THEN EXCLUDED.phone_enc ELSE participants.phone_enc END,
+	phone_masked = CASE WHEN participants.phone_enc = '' THEN EXCLUDED.phone_masked ELSE participants.phone_masked END
+RETURNING id`
 
 func (j *Journal) applyTx(ctx context.Context, events []Event) error {
 	return pgx.BeginFunc(ctx, j.db.pool, func(tx pgx.Tx) error {

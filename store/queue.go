@@ -187,3 +187,9 @@ func (q *Queue) ResumeOutbound(ctx context.Context, batch string, job OutboundJo
 	})
 	return pending, err
 }
+
+// Insert adds one job (another package's: see sms.Jobs).
+func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	_, err := q.client.Insert(ctx, args, opts)
+	return err
+}

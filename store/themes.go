@@ -127,8 +127,8 @@ type Quote struct {
 	ChosenAt   time.Time
 }
 
-// phoneLike finds a run of digits long enough to be a phone number.
-var phoneLike = regexp.MustCompile(`\+?\d[\d\s-]{5,}\d`)
+// numberInQuote finds a run of digits (spaces and dashes allowed) long enough to be a phone number.
+var numberInQuote = regexp.MustCompile(`\+?\d[\d\s-]{5,}\d`)
 
 // ErrQuoteHasNumber means a quote holds something like a phone number.
 var ErrQuoteHasNumber = errors.New("the quote has a phone number in it")
@@ -136,7 +136,7 @@ var ErrQuoteHasNumber = errors.New("the quote has a phone number in it")
 // ChooseQuote keeps an answer's words (body, which staff may shorten or
 // clean of names) as a quote for reports. Choosing again changes the words.
 func (db *DB) ChooseQuote(ctx context.Context, actor string, answerID int64, body string) error {
-	if phoneLike.MatchString(body) {
+	if numberInQuote.MatchString(body) {
 		return ErrQuoteHasNumber
 	}
 	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {

@@ -151,6 +151,9 @@ var DefaultPhrases = map[string]string{
 	"crisis-person":   "Text 0 and a person will contact you.",
 	"crisis-carry-on": "You do not have to answer more questions. Text AGAIN if you want to go on.",
 	"crisis-waiting":  "We are here for you. Text 0 and a person will contact you. Text AGAIN if you want to go on with the questions.",
+	// Issue 15 (consent and rights): a member asks us to forget them.
+	"forget-done":    "OK. We are deleting everything we keep about you. That includes your number.",
+	"forget-confirm": "We have deleted everything we kept about you, as you asked. That includes your number.",
 }
 
 // BuiltinPhrases are the built-in phrase books by language (the part of a

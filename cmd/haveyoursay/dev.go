@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/haveyoursay/haveyoursay/privacy"
 	"io"
 	"log/slog"
 	"os"
@@ -25,7 +26,7 @@ import (
 // Twilio emulator and the demo surveys. It writes what it made up to
 // .hys/dev.env for the other commands (see devSettings).
 func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(privacy.MaskNumbers(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))) // no number in clear
 	dev, err := config.ForDev(getenv)
 	if err != nil {
 		return err

@@ -72,6 +72,9 @@ Usage:
                                      recorded prompts in members' own voices
   haveyoursay themes import|lint|list FILE
                                      the charity's themes, in its own words
+  haveyoursay keys rotate            move stored numbers to a new HYS_SECRET_KEY
+  haveyoursay forget --number N      erase everything about a number (the member asked)
+  haveyoursay retention list|set|run how long each survey keeps answers and recordings
 
 Run 'haveyoursay help COMMAND' (or 'haveyoursay COMMAND --help') to see what a
 command does and its flags. With 'make run' running in this folder, the
@@ -147,6 +150,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "keys":
+		return cmdKeys(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "forget":
+		return cmdForget(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "retention":
+		return cmdRetention(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "audio":
 		return cmdAudio(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "themes":

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/haveyoursay/haveyoursay/privacy"
 	"io"
 	"log/slog"
 	"net"
@@ -24,7 +25,7 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		fmt.Fprintln(stderr, err)
 		return exitError{code: 1, msg: ""}
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log := slog.New(privacy.MaskNumbers(slog.NewJSONHandler(stderr, nil))) // rule 7: no number in clear
 	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
