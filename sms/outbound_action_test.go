@@ -122,7 +122,7 @@ func TestActionDoneTextsThoseWhoSaidYes(t *testing.T) {
 		t.Fatalf("texts sent: %+v, want one to %s", got, yes)
 	}
 	for _, want := range []string{"Hello from Oakfield. You told us what you think. This is what we did:",
-		"We made the garden path smooth. Now chairs can use it.", "Text STOP"} {
+		"We made the garden path smooth. Now chairs can use it.", "text STOP"} {
 		if !strings.Contains(got[0].Body, want) {
 			t.Errorf("the text %q lacks %q", got[0].Body, want)
 		}
