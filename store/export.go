@@ -450,3 +450,20 @@ func (db *DB) OlderSurveySources(ctx context.Context, s ExportSurvey) ([]SurveyV
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[SurveyVersion])
 }
+
+// CountExport counts the conversations an export with f would hold (for a
+// progress bar).
+func (db *DB) CountExport(ctx context.Context, f ExportFilter) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE survey_id = $1
+		AND ($2::timestamptz IS NULL OR started_at >= $2) AND ($3::timestamptz IS NULL OR started_at < $3)`,
+		f.SurveyID, nullTime(f.Since), nullTime(f.Until)).Scan(&n)
+	return n, err
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
