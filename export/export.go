@@ -169,3 +169,7 @@ func Check(format string) error {
 	}
 	return fmt.Errorf("%q is not an export format: use csv, json or floip", format)
 }
+
+// Timestamp formats a time as every export and the API do: RFC 3339 in
+// UTC with "+00:00".
+func Timestamp(t time.Time) string { return utc(t) }

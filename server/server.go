@@ -12,9 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/haveyoursay/haveyoursay/api"
 	"github.com/haveyoursay/haveyoursay/audio"
 	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/dashboard"
+	"github.com/haveyoursay/haveyoursay/export"
 	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/ops"
@@ -175,6 +177,13 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return fail(err)
 	}
 
+	// The API for other systems (bearer tokens), and exports' pseudonyms.
+	members, err := export.NewMembers(cfg.SecretKey)
+	if err != nil {
+		return fail(err)
+	}
+	apis := api.New(api.Deps{DB: d.DB, Members: members, PublicURL: cfg.PublicURL, Log: d.Log})
+
 	var try *dashboard.TryIt
 	if d.Dev {
 		tc := dashboard.TryItConfig{
@@ -204,7 +213,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 
 	h := routes(handlers{
-		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try, staff: staff,
+		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try, staff: staff, api: apis,
 		ready: ops.Readiness{
 			Checks:           ops.Checks{"postgres": d.DB.Ping, "redis": d.Redis.Ping},
 			SurveysNotLoaded: catalog.BrokenIDs,

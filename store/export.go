@@ -358,7 +358,11 @@ type FlowPage struct {
 	Before int64     // responses before this row id, the page nearest it (0: not paging back)
 	Start  time.Time // recorded after (exclusive; zero: any)
 	End    time.Time // recorded at or before (inclusive; zero: any)
-	Size   int
+	// MinVersion and MaxVersion keep responses given on survey versions
+	// imported at or after / at or before these times (the "modified" of
+	// a descriptor); zero: any.
+	MinVersion, MaxVersion time.Time
+	Size                   int
 }
 
 // FlowResponses returns a page of a survey's answers as Flow Results rows,
@@ -378,6 +382,13 @@ func (db *DB) FlowResponses(ctx context.Context, surveyID string, p FlowPage) ([
 	if !p.End.IsZero() {
 		where = append(where, "a.created_at <= "+arg(p.End))
 	}
+	if !p.MinVersion.IsZero() {
+		where = append(where, "c.survey_version IN (SELECT version FROM survey_versions WHERE survey_id = $1 AND created_at >= "+arg(p.MinVersion)+")")
+	}
+	if !p.MaxVersion.IsZero() {
+		where = append(where, "c.survey_version IN (SELECT version FROM survey_versions WHERE survey_id = $1 AND created_at <= "+arg(p.MaxVersion)+")")
+	}
+	where = append(where, "NOT a.skipped", "NOT a.no_answer")
 	order := "a.written_xact, a.id"
 	for _, cur := range []struct {
 		id int64
