@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/haveyoursay/haveyoursay/export"
 	"github.com/haveyoursay/haveyoursay/store"
 )
 
@@ -22,6 +23,8 @@ type Deps struct {
 	Log    *slog.Logger     // nil: discard
 	Now    func() time.Time // nil: time.Now; tests pass a clock
 	Config Config
+	// Exporter makes the downloads (exports.go); nil: no downloads.
+	Exporter *export.Exporter
 }
 
 // Config is the dashboard's settings.
@@ -48,6 +51,7 @@ type App struct {
 	cop    *http.CrossOriginProtection
 	secure bool // cookies only over https
 	review reviewState
+	dl     *export.Exporter // the downloads (exports.go)
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
@@ -57,6 +61,7 @@ func New(d Deps) (*App, error) {
 		return nil, errors.New("the dashboard needs Postgres and Redis")
 	}
 	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config}
+	a.dl = d.Exporter
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -126,6 +131,10 @@ func (a *App) Routes(r *mux.Router) {
 	a.get(r, "/people/{id}", Role.SeesPeople, a.showPerson)
 	a.post(r, "/people/{id}/needs", Role.CanEdit, a.setNeeds)  // communication needs both channels use
 	a.post(r, "/people/{id}/reveal", Role.CanReveal, a.reveal) // the full number, on purpose, audit-logged
+
+	// Downloads: each survey's answers as CSV, JSON or Flow Results (exports.go).
+	a.get(r, "/exports", Role.CanExport, a.showExports)                         // a button per survey and format
+	a.get(r, "/surveys/{id}/export.{format}", Role.CanExport, a.downloadExport) // the file, streamed; audit-logged
 
 	// ---- The review pages (conversations, one conversation, call-backs)
 	// are listed in review_routes.go.

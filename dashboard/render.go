@@ -96,6 +96,7 @@ var navigation = []struct {
 	{"/conversations", "Conversations", "What people said", "✉", Role.CanReview, false},
 	{"/callbacks", "Call-backs", "Call people back", "☎", Role.SeesPeople, false},
 	{"/users", "Users", "Users", "☺", Role.CanManageUsers, false},
+	{"/exports", "Downloads", "Download answers", "⇩", Role.CanExport, false},
 	{"/try", "Try it", "Try it", "☏", Role.Valid, true},
 }
 

@@ -170,19 +170,21 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	cleanups = append(cleanups, calls.Wait) // transcriptions and downloads in flight
 
-	// The staff dashboard (every route in dashboard.App.Routes).
-	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log,
-		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
-	if err != nil {
-		return fail(err)
-	}
-
-	// The API for other systems (bearer tokens), and exports' pseudonyms.
+	// Exports and the API for other systems (bearer tokens) name members
+	// by a pseudonym made with HYS_SECRET_KEY.
 	members, err := export.NewMembers(cfg.SecretKey)
 	if err != nil {
 		return fail(err)
 	}
 	apis := api.New(api.Deps{DB: d.DB, Members: members, PublicURL: cfg.PublicURL, Log: d.Log})
+	downloads := &export.Exporter{DB: d.DB, Phones: phones, Members: members, PublicURL: cfg.PublicURL}
+
+	// The staff dashboard (every route in dashboard.App.Routes).
+	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log, Exporter: downloads,
+		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev}})
+	if err != nil {
+		return fail(err)
+	}
 
 	var try *dashboard.TryIt
 	if d.Dev {
