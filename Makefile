@@ -35,11 +35,13 @@ fuzz:
 ## - BenchmarkInboundSMS: 22,000 inbound texts offered at a steady 2,200 a second
 ## - BenchmarkVoiceWebhook: voice webhooks under 4, 16 and 64 concurrent calls
 ## - BenchmarkReviewPages: the conversations page and a search over HTTP, 1,000,000 answers
+## - BenchmarkExport: exporting 1,000,000 answers as CSV, JSON and Flow Results (answers/s, peak RSS)
 bench:
 	script/services $(GO) test -run='^$$' -bench='^Benchmark(Step|Match|Parse|Lint)$$' -benchmem ./survey/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMS$$' -benchtime=22000x ./sms/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkVoiceWebhook' -benchmem ./ivr/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkReviewPages$$' -benchtime=1x -timeout=20m ./dashboard/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkExport$$' -benchtime=1x -timeout=20m ./export/
 
 ## build: a static binary in bin/
 build:

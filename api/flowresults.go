@@ -170,7 +170,7 @@ func (h *Handler) ServeResponses(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	responses := make([][6]any, 0, len(rows))
+	responses := make([]export.FlowRow, 0, len(rows))
 	for _, f := range rows {
 		if row, ok := o.Row(f.ConversationID, f.ParticipantID, f.Language, f.ExportAnswer); ok {
 			responses = append(responses, row)

@@ -522,3 +522,34 @@ func TestUnknownSurveyAndFormat(t *testing.T) {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// TestFlowRowJSON: rows are written by hand for speed; they must read back
+// as encoding/json reads them, whatever a member typed.
+func TestFlowRowJSON(t *testing.T) {
+	t.Parallel()
+	for _, s := range append(slices.Clone(hardWords), "", "tab\there", "nul\x00and\x1f", `back\slash "quoted"`,
+		"<b>&amp;</b>", "bad \xff utf-8", "line\u2028sep", "😀👍🏽 émoji") {
+		row := export.FlowRow{Timestamp: "2026-11-30T14:05:09+00:00", RowID: 42, ContactID: "m-x", QuestionID: "why", Response: s,
+			Meta: export.RowMeta{Type: "text", TypeOptions: &struct{}{}, Transcript: s, Via: "text"}}
+		b, err := json.Marshal(row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []any
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%q: %s does not read back: %v", s, b, err)
+		}
+		want := strings.ToValidUTF8(s, "\uFFFD")
+		meta := got[5].(map[string]any)
+		if len(got) != 6 || got[4] != want || (want != "" && meta["transcript"] != want) || got[1] != float64(42) || meta["type_options"] == nil {
+			t.Errorf("%q: read back %v", s, got)
+		}
+	}
+	for _, v := range []any{int64(-3), 4.5} {
+		b, _ := json.Marshal(export.FlowRow{Response: v})
+		var got []any
+		if err := json.Unmarshal(b, &got); err != nil || fmt.Sprint(got[4]) != fmt.Sprint(v) {
+			t.Errorf("%v: %s %v", v, b, err)
+		}
+	}
+}

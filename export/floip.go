@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
@@ -152,56 +153,162 @@ func iso6393(tag string) string {
 	}[base]
 }
 
-// Row is one answer as a Flow Results row of exactly six columns; ok is
-// false for a question skipped or not answered (not a response).
-func (o *Options) Row(conversationID string, participantID int64, language string, a store.ExportAnswer) (row [6]any, ok bool) {
+// FlowRow is one answer as a Flow Results row: written as a JSON array
+// of exactly six columns (timestamp, row id, contact id, question id,
+// response, response metadata).
+type FlowRow struct {
+	Timestamp  string
+	RowID      int64
+	ContactID  string
+	QuestionID string
+	Response   any // a string, an int64 or a float64
+	Meta       RowMeta
+}
+
+// RowMeta is a row's response metadata. Open questions say what the
+// response is (text, or audio with its transcript).
+type RowMeta struct {
+	Type        string    `json:"type,omitempty"`
+	TypeOptions *struct{} `json:"type_options,omitempty"`
+	Format      string    `json:"format,omitempty"`
+	Language    string    `json:"language,omitempty"`
+	Transcript  string    `json:"transcript,omitempty"`
+	Via         string    `json:"via,omitempty"` // how it was given: digits, text, speech, recording...
+}
+
+// Row is one answer as a Flow Results row; ok is false for a question
+// skipped or not answered (not a response).
+func (o *Options) Row(conversationID string, participantID int64, language string, a store.ExportAnswer) (row FlowRow, ok bool) {
 	if a.Skipped || a.NoAnswer {
 		return row, false
 	}
-	meta := map[string]any{}
-	var response any = a.Value
+	row = FlowRow{Timestamp: utc(a.CreatedAt), RowID: a.ID, ContactID: o.Members.ID(participantID), QuestionID: a.QuestionID,
+		Response: a.Value, Meta: RowMeta{Via: a.Via}}
 	q := o.question(a.QuestionID)
 	switch {
 	case q != nil && (q.Answer == survey.Scale || q.Answer == survey.Number):
 		if n, err := strconv.ParseInt(a.Value, 10, 64); err == nil {
-			response = n
+			row.Response = n
 		} else if f, err := strconv.ParseFloat(a.Value, 64); err == nil {
-			response = f
+			row.Response = f
 		}
-	case q != nil && q.Answer == survey.Words || q == nil:
+	case q == nil || q.Answer == survey.Words:
+		row.Meta.TypeOptions = &struct{}{}
 		if a.RecordingSID != "" {
-			response = o.recordingURL(conversationID, a.RecordingSID)
-			meta["type"] = "audio"
-			meta["type_options"] = map[string]any{}
-			if a.RecordingType != "" {
-				meta["format"] = a.RecordingType
-			}
-			if a.Transcript != "" {
-				meta["transcript"] = a.Transcript
-			}
+			row.Response = o.recordingURL(conversationID, a.RecordingSID)
+			row.Meta.Type, row.Meta.Format, row.Meta.Transcript = "audio", a.RecordingType, a.Transcript
 		} else {
-			response = a.Words()
-			meta["type"] = "text"
-			meta["type_options"] = map[string]any{}
+			row.Response = a.Words()
+			row.Meta.Type = "text"
 		}
-		if l := iso6393(language); l != "" {
-			meta["language"] = l
+		row.Meta.Language = iso6393(language)
+	}
+	return row, true
+}
+
+// MarshalJSON writes the row as an array of six.
+func (r FlowRow) MarshalJSON() ([]byte, error) { return r.appendJSON(nil), nil }
+
+func (r FlowRow) appendJSON(b []byte) []byte {
+	b = append(b, '[')
+	b = appendJSONString(b, r.Timestamp)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, r.RowID, 10)
+	b = append(b, ',')
+	b = appendJSONString(b, r.ContactID)
+	b = append(b, ',')
+	b = appendJSONString(b, r.QuestionID)
+	b = append(b, ',')
+	switch v := r.Response.(type) {
+	case int64:
+		b = strconv.AppendInt(b, v, 10)
+	case float64:
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	case string:
+		b = appendJSONString(b, v)
+	default:
+		b = append(b, "null"...)
+	}
+	b = append(b, ',', '{')
+	n := 0
+	field := func(k, v string) {
+		if v == "" {
+			return
 		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, v)
 	}
-	if a.Via != "" {
-		meta["via"] = a.Via
+	field("type", r.Meta.Type)
+	if r.Meta.TypeOptions != nil {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = append(b, `"type_options":{}`...)
 	}
-	return [6]any{utc(a.CreatedAt), a.ID, o.Members.ID(participantID), a.QuestionID, response, meta}, true
+	field("format", r.Meta.Format)
+	field("language", r.Meta.Language)
+	field("transcript", r.Meta.Transcript)
+	field("via", r.Meta.Via)
+	return append(b, '}', ']')
+}
+
+// appendJSONString appends s as a JSON string, as encoding/json would
+// (invalid UTF-8 becomes U+FFFD), without its escaping of <, > and &.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\\ufffd"...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // writeRows writes the responses file: a JSON array of rows.
 func (o *Options) writeRows(w io.Writer, convs Conversations) (Stats, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
 	bw.WriteByte('[')
 	var st Stats
 	rows := 0
+	var buf []byte
 	for c, err := range convs {
 		if err != nil {
 			return st, err
@@ -211,11 +318,13 @@ func (o *Options) writeRows(w io.Writer, convs Conversations) (Stats, error) {
 			if !ok {
 				continue
 			}
+			buf = buf[:0]
 			if rows > 0 {
-				bw.WriteByte(',')
+				buf = append(buf, ',')
 			}
-			bw.WriteByte('\n')
-			if err := enc.Encode(row); err != nil {
+			buf = append(buf, '\n')
+			buf = row.appendJSON(buf)
+			if _, err := bw.Write(buf); err != nil {
 				return st, err
 			}
 			rows++
@@ -226,7 +335,7 @@ func (o *Options) writeRows(w io.Writer, convs Conversations) (Stats, error) {
 			o.Progress(st.Conversations)
 		}
 	}
-	bw.WriteString("]\n")
+	bw.WriteString("\n]\n")
 	st.Answers = rows
 	if o.Progress != nil {
 		o.Progress(st.Conversations)

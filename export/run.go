@@ -33,7 +33,7 @@ type Exporter struct {
 	Members   *Members
 	PublicURL string
 	Progress  func(conversations int)
-	BatchSize int // conversations a query reads (default 1000)
+	BatchSize int // conversations a query reads (default 2500)
 }
 
 // Prepare loads what a survey's export needs: its record and its parsed
