@@ -155,6 +155,9 @@ func (a *App) downloadExport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", types[ext])
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	if r.Method == http.MethodHead {
+		return // a browser checking the link: nothing is exported, nothing logged
+	}
 	st, err := a.dl.Run(r.Context(), export.Request{SurveyID: id, Format: format, Since: since, Until: until,
 		WithNumbers: numbers, Actor: u.Email, Via: "dashboard"}, w)
 	if err != nil {

@@ -154,9 +154,9 @@ type exportKey struct {
 // conversation's are read from its index: a plain join lets the planner
 // scan every answer of every survey for each batch.
 func exportSelect(withNumbers bool) string {
-	phone := `NULL::bytea`
+	phone, people := `NULL::bytea`, ``
 	if withNumbers {
-		phone = `p.phone_enc`
+		phone, people = `p.phone_enc`, ` JOIN participants p ON p.id = page.participant_id`
 	}
 	return `SELECT page.id, page.participant_id, ` + phone + `, page.survey_id, page.survey_version, page.channel, page.status,
 		coalesce(page.consent, ''), page.language, page.started_at, page.ended_at, page.written_xact::text,
@@ -166,7 +166,7 @@ func exportSelect(withNumbers bool) string {
 		CASE WHEN a.via = 'recording' THEN (SELECT r.sid || ' ' || r.seconds || ' ' || r.content_type FROM recordings r
 			WHERE r.answer_key = a.dedupe_key ORDER BY r.created_at LIMIT 1) END,
 		a.created_at
-		FROM page JOIN participants p ON p.id = page.participant_id
+		FROM page` + people + `
 		LEFT JOIN LATERAL (SELECT * FROM answers a WHERE a.conversation_id = page.id OFFSET 0) a ON true`
 }
 
