@@ -553,3 +553,33 @@ func TestFlowRowJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestStopReadingEarly: a reader that stops part way (a download the
+// browser cancelled) stops the batch reader too, and leaves the store
+// working.
+func TestStopReadingEarly(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	for range 3 {
+		n := 0
+		for _, err := range f.db.ExportConversations(ctx, store.ExportFilter{SurveyID: "export-test", BatchSize: 1}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n++; n == 2 {
+				break
+			}
+		}
+	}
+	n := 0
+	for _, err := range f.db.ExportConversations(ctx, store.ExportFilter{SurveyID: "export-test", BatchSize: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("%d conversations after stopping early, want 3", n)
+	}
+}

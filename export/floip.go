@@ -3,6 +3,7 @@ package export
 import (
 	"archive/zip"
 	"bufio"
+	"compress/flate"
 	"encoding/json"
 	"errors"
 	"io"
@@ -352,6 +353,11 @@ func (o *Options) descriptorJSON() ([]byte, error) {
 // the responses file beside it.
 func FlowZip(w io.Writer, o Options, convs Conversations) (Stats, error) {
 	zw := zip.NewWriter(w)
+	// The fastest compression: a responses file shrinks about tenfold
+	// even so, and the export stays as fast as Postgres can read.
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.BestSpeed)
+	})
 	d, err := o.descriptorJSON()
 	if err != nil {
 		return Stats{}, err

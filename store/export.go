@@ -222,48 +222,77 @@ func (db *DB) readConversations(ctx context.Context, sql string, args ...any) ([
 }
 
 // ExportConversations reads the conversations of f.SurveyID, oldest first,
-// a batch at a time (keyset on when they started). Stop ranging to stop
+// a batch at a time (keyset on when they started). The next batch is read
+// while the caller writes this one, so Postgres and the writer work side
+// by side; at most two batches are in memory. Stop ranging to stop
 // reading.
 func (db *DB) ExportConversations(ctx context.Context, f ExportFilter) iter.Seq2[ExportConversation, error] {
-	return func(yield func(ExportConversation, error) bool) {
-		size := f.BatchSize
-		if size <= 0 {
-			size = 2500
+	size := f.BatchSize
+	if size <= 0 {
+		size = 2500
+	}
+	query := func(after exportKey) (string, []any) {
+		where := []string{"c.survey_id = $1"}
+		args := []any{f.SurveyID}
+		arg := func(v any) string {
+			args = append(args, v)
+			return fmt.Sprintf("$%d", len(args))
 		}
-		var after exportKey
-		for {
-			where := []string{"c.survey_id = $1"}
-			args := []any{f.SurveyID}
-			arg := func(v any) string {
-				args = append(args, v)
-				return fmt.Sprintf("$%d", len(args))
+		if !f.Since.IsZero() {
+			where = append(where, "c.started_at >= "+arg(f.Since))
+		}
+		if !f.Until.IsZero() {
+			where = append(where, "c.started_at < "+arg(f.Until))
+		}
+		if after.id != "" {
+			where = append(where, "(c.started_at, c.id) > ("+arg(after.at)+", "+arg(after.id)+")")
+		}
+		return `WITH page AS (SELECT ` + pageColumns + ` FROM conversations c WHERE ` + strings.Join(where, " AND ") +
+			` ORDER BY c.started_at, c.id LIMIT ` + arg(size) + `) ` + exportSelect(f.WithNumbers) +
+			` ORDER BY page.started_at, page.id, a.created_at, a.id`, args
+	}
+	return func(yield func(ExportConversation, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		type batch struct {
+			convs []ExportConversation
+			err   error
+		}
+		batches := make(chan batch, 1)
+		go func() {
+			defer close(batches)
+			var after exportKey
+			for {
+				sql, args := query(after)
+				convs, err := db.readConversations(ctx, sql, args...)
+				if err != nil {
+					err = fmt.Errorf("reading conversations to export: %w", err)
+				}
+				select {
+				case batches <- batch{convs, err}:
+				case <-ctx.Done():
+					return
+				}
+				if err != nil || len(convs) < size {
+					return
+				}
+				after = convs[len(convs)-1].key
 			}
-			if !f.Since.IsZero() {
-				where = append(where, "c.started_at >= "+arg(f.Since))
+		}()
+		defer func() {
+			cancel()
+			for range batches { // wait for the reader to stop
 			}
-			if !f.Until.IsZero() {
-				where = append(where, "c.started_at < "+arg(f.Until))
-			}
-			if after.id != "" {
-				where = append(where, "(c.started_at, c.id) > ("+arg(after.at)+", "+arg(after.id)+")")
-			}
-			sql := `WITH page AS (SELECT ` + pageColumns + ` FROM conversations c WHERE ` + strings.Join(where, " AND ") +
-				` ORDER BY c.started_at, c.id LIMIT ` + arg(size) + `) ` + exportSelect(f.WithNumbers) +
-				` ORDER BY page.started_at, page.id, a.created_at, a.id`
-			batch, err := db.readConversations(ctx, sql, args...)
-			if err != nil {
-				yield(ExportConversation{}, fmt.Errorf("reading conversations to export: %w", err))
+		}()
+		for b := range batches {
+			if b.err != nil {
+				yield(ExportConversation{}, b.err)
 				return
 			}
-			for _, c := range batch {
+			for _, c := range b.convs {
 				if !yield(c, nil) {
 					return
 				}
 			}
-			if len(batch) < size {
-				return
-			}
-			after = batch[len(batch)-1].key
 		}
 	}
 }
