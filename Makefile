@@ -37,6 +37,7 @@ fuzz:
 ## - BenchmarkReviewPages: the conversations page and a search over HTTP, 1,000,000 answers
 ## - BenchmarkAudioServe: GET /audio/{name} (Twilio's <Play>), full answers and 304s
 ## - BenchmarkMatch (safeguarding): risk phrases in a 25-word text
+## - BenchmarkExport: exporting 1,000,000 answers as CSV, JSON and Flow Results (answers/s, peak RSS)
 bench:
 	script/services $(GO) test -run='^$$' -bench='^Benchmark(Step|Match|Parse|Lint)$$' -benchmem ./survey/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMS$$' -benchtime=22000x ./sms/
@@ -44,6 +45,7 @@ bench:
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkReviewPages$$' -benchtime=1x -timeout=20m ./dashboard/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkAudioServe$$' -benchmem ./audio/
 	$(GO) test -run='^$$' -bench='^BenchmarkMatch$$' -benchmem ./safeguarding/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkExport$$' -benchtime=1x -timeout=20m ./export/
 
 ## build: a static binary in bin/
 build:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/haveyoursay/haveyoursay/export"
 	"github.com/haveyoursay/haveyoursay/store"
 )
 
@@ -29,6 +30,8 @@ type Deps struct {
 	// Forget keeps a request to erase everything about a member and
 	// queues its job (privacy.Requester.ForgetMember). nil: staff cannot.
 	Forget func(ctx context.Context, memberID int64, by string, confirm bool) (int64, error)
+	// Exporter makes the downloads (exports.go); nil: no downloads.
+	Exporter *export.Exporter
 }
 
 // Config is the dashboard's settings.
@@ -59,6 +62,7 @@ type App struct {
 	prompts PromptDeps // the recorded prompts' page (prompts.go)
 	teller  Teller
 	forget  func(ctx context.Context, memberID int64, by string, confirm bool) (int64, error)
+	dl      *export.Exporter // the downloads (exports.go)
 }
 
 // New builds the dashboard. It parses every template now, so a broken page
@@ -69,6 +73,7 @@ func New(d Deps) (*App, error) {
 	}
 	a := &App{db: d.DB, redis: d.Redis, phones: d.Phones, log: d.Log, now: d.Now, cfg: d.Config, teller: d.Teller, forget: d.Forget}
 	a.prompts = d.Prompts
+	a.dl = d.Exporter
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -149,6 +154,9 @@ func (a *App) Routes(r *mux.Router) {
 
 	// The audit log (admin): who did what, filterable; nobody can change it.
 	a.get(r, "/audit", Role.CanAudit, a.showAudit)
+	// Downloads: each survey's answers as CSV, JSON or Flow Results (exports.go).
+	a.get(r, "/exports", Role.CanExport, a.showExports)                         // a button per survey and format
+	a.get(r, "/surveys/{id}/export.{format}", Role.CanExport, a.downloadExport) // the file, streamed; audit-logged
 
 	// ---- The review pages (conversations, one conversation, call-backs)
 	// are listed in review_routes.go.

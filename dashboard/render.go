@@ -100,6 +100,7 @@ var navigation = []struct {
 	{"/worries", "Worries", "Worries", "⚑", Role.SeesWorries, false},
 	{"/users", "Users", "Users", "☺", Role.CanManageUsers, false},
 	{"/audit", "Audit log", "Audit log", "☰", Role.CanAudit, false},
+	{"/exports", "Downloads", "Download answers", "⇩", Role.CanExport, false},
 	{"/try", "Try it", "Try it", "☏", Role.Valid, true},
 }
 

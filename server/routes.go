@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/haveyoursay/haveyoursay/api"
 	"github.com/haveyoursay/haveyoursay/audio"
 	"github.com/haveyoursay/haveyoursay/dashboard"
 	"github.com/haveyoursay/haveyoursay/ivr"
@@ -23,6 +24,7 @@ type handlers struct {
 	prompts *audio.Library
 	staff   *dashboard.App
 	try     *dashboard.TryIt // nil: not a dev server
+	api     *api.Handler
 	ready   ops.Readiness
 	limits  *limiter // nil: no rate limits
 }
@@ -54,6 +56,15 @@ func routes(h handlers) http.Handler {
 
 	// The staff dashboard: sign-in, home, members, users, the review pages.
 	h.staff.Routes(r)
+
+	// The API for other systems: bearer tokens (haveyoursay token add), JSON:API (docs/export.md).
+	r.Handle("/api/v1/surveys", h.api.Viewer(h.api.ServeSurveys)).Methods(http.MethodGet)                               // every survey
+	r.Handle("/api/v1/surveys/{id}/conversations", h.api.Staff(h.api.ServeConversations)).Methods(http.MethodGet)       // a page of conversations, by cursor
+	r.Handle("/api/v1/conversations/{id}", h.api.Staff(h.api.ServeConversation)).Methods(http.MethodGet)                // one conversation
+	r.Handle("/api/v1/flow-results/packages", h.api.Viewer(h.api.ServePackages)).Methods(http.MethodGet)                // Flow Results: every package
+	r.Handle("/api/v1/flow-results/packages/{id}", h.api.Viewer(h.api.ServePackage)).Methods(http.MethodGet)            // a package's descriptor
+	r.Handle("/api/v1/flow-results/packages/{id}/responses", h.api.Staff(h.api.ServeResponses)).Methods(http.MethodGet) // its responses, filtered and paged
+	r.PathPrefix("/api/").HandlerFunc(h.api.NotFound)                                                                   // anything else under /api: a JSON 404
 
 	// The Try-it phone: dev only (it signs webhooks with our own token).
 	if try := h.try; try != nil {

@@ -12,9 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/haveyoursay/haveyoursay/api"
 	"github.com/haveyoursay/haveyoursay/audio"
 	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/dashboard"
+	"github.com/haveyoursay/haveyoursay/export"
 	"github.com/haveyoursay/haveyoursay/hours"
 	"github.com/haveyoursay/haveyoursay/ivr"
 	"github.com/haveyoursay/haveyoursay/ops"
@@ -192,8 +194,17 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 	cleanups = append(cleanups, calls.Wait) // transcriptions and downloads in flight
 
+	// Exports and the API for other systems (bearer tokens) name members
+	// by a pseudonym made with HYS_SECRET_KEY.
+	members, err := export.NewMembers(cfg.SecretKey)
+	if err != nil {
+		return fail(err)
+	}
+	apis := api.New(api.Deps{DB: d.DB, Members: members, PublicURL: cfg.PublicURL, Log: d.Log})
+	downloads := &export.Exporter{DB: d.DB, Phones: phones, Members: members, PublicURL: cfg.PublicURL}
+
 	// The staff dashboard (every route in dashboard.App.Routes).
-	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log, Forget: requests.ForgetMember,
+	staff, err := dashboard.New(dashboard.Deps{DB: d.DB, Redis: d.Redis, Phones: phones, Log: d.Log, Forget: requests.ForgetMember, Exporter: downloads,
 		Config: dashboard.Config{PublicURL: cfg.PublicURL, StaffNumber: cfg.StaffNumber, Dev: d.Dev},
 		Prompts: dashboard.PromptDeps{Library: prompts, Phrases: func(sv *survey.Survey, lang string) []survey.Prompt {
 			return ivr.Phrases(sv, lang, cfg.OrgName)
@@ -232,7 +243,7 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 	}
 
 	h := routes(handlers{
-		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try, staff: staff,
+		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try, staff: staff, api: apis,
 		limits: &limiter{redis: d.Redis, verifier: verifier, log: d.Log},
 		ready: ops.Readiness{
 			Checks:           ops.Checks{"postgres": d.DB.Ping, "redis": d.Redis.Ping},

@@ -130,6 +130,18 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]string, error) {
 	return applied, nil
 }
 
+// MigrateDownTo undoes the migrations after version, newest first (tests
+// use it to make a database as an older release left it).
+func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, sqldb, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	defer sqldb.Close()
+	_, err = p.DownTo(ctx, version)
+	return err
+}
+
 // CheckSchema returns ErrSchemaOutOfDate when migrations are pending.
 func (db *DB) CheckSchema(ctx context.Context) error {
 	p, sqldb, err := db.migrator()

@@ -67,6 +67,9 @@ Usage:
                                      let someone sign in to the staff dashboard
   haveyoursay user list|disable|password
                                      list, switch off, or set a password for dashboard users
+  haveyoursay export --survey ID --format csv|json|floip [--since DATE] [--until DATE] [--out PATH]
+                                     write a survey's answers for spreadsheets or other systems
+  haveyoursay token add|list|revoke  API tokens for other systems (add --name N --role viewer|staff)
   haveyoursay bench                  load-test a running server with simulated members
   haveyoursay audio add|list|remove|session --survey ID
                                      recorded prompts in members' own voices
@@ -148,6 +151,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdSim(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "token":
+		return cmdToken(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "keys":
