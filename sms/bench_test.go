@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 // BenchmarkInboundSMS offers inbound-SMS webhooks at a steady rate (2,200
@@ -102,4 +104,52 @@ func BenchmarkInboundSMS(b *testing.B) {
 	if err := f.journal.Flush(context.Background()); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkInboundSMSStored is the storing side of the inbound path: 64
+// members text whole demo-survey conversations as fast as the server
+// answers, over real HTTP, and the clock stops only when every row is in
+// Postgres. It reports texts answered a second (load only) and texts
+// stored a second (load plus the time until the spool is empty). b.N is
+// the number of texts.
+func BenchmarkInboundSMSStored(b *testing.B) {
+	f := newBenchFixture(b)
+	script := []string{"DAYS", "yes", "1", "4", "2"}
+	const members = 64
+	var issued, failures atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range members {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if issued.Add(1) > int64(b.N) {
+					return
+				}
+				from := fmt.Sprintf("+4478%07d", w*100000+i/len(script))
+				if _, err := f.sim.Text(context.Background(), from, ours, script[i%len(script)]); err != nil {
+					failures.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	answered := time.Since(start)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := f.journal.Settle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	stored := time.Since(start)
+	b.StopTimer()
+	var rows int
+	if err := storetest.SQL(b, f.db).QueryRow(ctx, `SELECT count(*) FROM messages WHERE direction = 'in'`).Scan(&rows); err != nil {
+		b.Fatal(err)
+	}
+	if rows != b.N-int(failures.Load()) {
+		b.Fatalf("%d texts in Postgres, want %d", rows, b.N-int(failures.Load()))
+	}
+	b.ReportMetric(float64(b.N)/answered.Seconds(), "answered/s")
+	b.ReportMetric(float64(b.N)/stored.Seconds(), "stored/s")
+	b.ReportMetric(float64(failures.Load()), "errors")
 }

@@ -31,6 +31,9 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return exitError{code: 1, msg: ""}
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = "spool" // beside the working directory; see docs/operations.md
+	}
 	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -104,6 +107,12 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		}
 		defer mr.Close()
 		cfg.RedisURL = "redis://" + mr.Addr()
+	}
+	if getenv("HYS_DRAIN_PERIOD") == "" {
+		cfg.DrainPeriod = 0 // no load balancer in front of dev
+	}
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = filepath.Join(dev.DataDir, "spool")
 	}
 	cfg.TwilioAccountSID = devAccountSID
 	cfg.TwilioAuthToken = devAuthToken
@@ -248,6 +257,18 @@ func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer, ready func(
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	// Drain: /readyz says 503 at once so load balancers stop sending new
+	// requests, but everything is still answered for the drain period
+	// (Twilio does not retry a refused text); then requests in flight
+	// finish, and the deferred Close stops the workers and empties the
+	// spool into Postgres.
+	s.Drain()
+	d.Log.Info("shutting down: /readyz now says 503; still answering during the drain period", "drain", d.Config.DrainPeriod)
+	select {
+	case <-time.After(d.Config.DrainPeriod):
+	case err := <-errc:
+		return err
 	}
 	d.Log.Info("shutting down: finishing requests in progress")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
