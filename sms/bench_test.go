@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -152,4 +153,78 @@ func BenchmarkInboundSMSStored(b *testing.B) {
 	b.ReportMetric(float64(b.N)/answered.Seconds(), "answered/s")
 	b.ReportMetric(float64(b.N)/stored.Seconds(), "stored/s")
 	b.ReportMetric(float64(failures.Load()), "errors")
+	b.ReportMetric(peakRSS(), "peak-RSS-MB")
+}
+
+// BenchmarkReplyBurst sends 10,000 replies at once (a survey texted to a
+// whole membership, everyone answering within seconds: 200 at a time, as
+// fast as the server answers), and reports the time until every one was
+// answered 200 (absorb), the time until every one was in Postgres
+// (store), the p99 of a reply, and the process's peak memory. b.N is
+// ignored: one burst is one run.
+func BenchmarkReplyBurst(b *testing.B) {
+	const burst, senders = 10000, 200
+	f := newBenchFixture(b)
+	// Each member first starts the survey, so the burst is replies.
+	members := burst / 4
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for m := s; m < members; m += senders {
+				f.sim.Text(context.Background(), fmt.Sprintf("+4476%08d", m), ours, "DAYS")
+			}
+		})
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := f.journal.Settle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	script := []string{"yes", "1", "4", "2"}
+	lat := make([][]time.Duration, senders)
+	var failures atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	for s := range senders {
+		wg.Go(func() {
+			// Each sender owns members s, s+senders, …: one member's
+			// replies go in order, as a phone sends them.
+			for round := range script {
+				for m := s; m < members; m += senders {
+					t0 := time.Now()
+					if _, err := f.sim.Text(context.Background(), fmt.Sprintf("+4476%08d", m), ours, script[round]); err != nil {
+						failures.Add(1)
+					}
+					lat[s] = append(lat[s], time.Since(t0))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	absorbed := time.Since(start)
+	if err := f.journal.Settle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	stored := time.Since(start)
+	b.StopTimer()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	b.ReportMetric(absorbed.Seconds(), "absorb-s")
+	b.ReportMetric(stored.Seconds(), "store-s")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(failures.Load()), "errors")
+	b.ReportMetric(peakRSS(), "peak-RSS-MB")
+}
+
+// peakRSS is the most memory this process has held, in megabytes.
+func peakRSS() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // Linux: kilobytes
 }

@@ -460,6 +460,7 @@ func (j *Journal) apply(ctx context.Context, events []Event) error {
 	if err == nil || isConnectionError(err) {
 		return err
 	}
+	j.log.Warn("Postgres refused a batch of events; writing them one by one to find the one it refuses", "err", err, "events", len(events))
 	for _, e := range events {
 		if err := j.applyTx(ctx, []Event{e}); err != nil {
 			if isConnectionError(err) {

@@ -204,9 +204,13 @@ func (b *batchRows) people(ctx context.Context, tx pgx.Tx) (map[string]int64, er
 		p := b.persons[k]
 		hash[i], enc[i], masked[i] = p.Hash, p.Enc, p.Masked
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO participants (phone_hash, phone_enc, phone_masked)
-		SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::text[])
-		ON CONFLICT (phone_hash) DO UPDATE SET phone_hash = EXCLUDED.phone_hash RETURNING id, phone_hash`, hash, enc, masked)
+	// New people are inserted; everyone's id is then read. (One at a
+	// time, the writer upserts with a no-op update; the rows are the same.)
+	if _, err := tx.Exec(ctx, `INSERT INTO participants (phone_hash, phone_enc, phone_masked)
+		SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::text[]) ON CONFLICT (phone_hash) DO NOTHING`, hash, enc, masked); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT id, phone_hash FROM participants WHERE phone_hash = ANY($1::bytea[])`, hash)
 	if err != nil {
 		return nil, err
 	}
