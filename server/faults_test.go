@@ -502,3 +502,57 @@ func untilAcked(t *testing.T, l *ledger, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// After Redis restarts with nothing in it, a text conversation left
+// active is closed as partial by the sweeper, and the member's next text
+// is told kindly that we lost our place, with the keyword to start again.
+func TestFaultLostSessionsAreClosed(t *testing.T) {
+	t.Parallel()
+	e := newFaultEnv(t)
+	a := e.instance(t.TempDir())
+	led := newLedger()
+	from := "+447900000123"
+	led.text(a.sim, from, "DAYS")
+	led.text(a.sim, from, "yes")
+	settle(t, a)
+	e.stopRedis()
+	e.startRedis()
+	ctx := context.Background()
+	sessions := store.NewSMSSessions(a.rdb, time.Hour)
+	deadline := time.Now().Add(10 * time.Second)
+	var closed int
+	for {
+		n, err := sessions.CloseLost(ctx, a.db, 0, 100)
+		if err == nil {
+			closed = n
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("closing lost conversations: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // the Redis client reconnects
+	}
+	if closed != 1 {
+		t.Fatalf("closed %d conversations, want 1", closed)
+	}
+	conn, err := pgx.Connect(ctx, e.dbURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var status string
+	if err := conn.QueryRow(ctx, `SELECT status FROM conversations`).Scan(&status); err != nil || status != "partial" {
+		t.Fatalf("status %q (%v), want partial", status, err)
+	}
+	res, err := a.sim.Text(ctx, from, faultNumber, "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := strings.Join(res.Messages, " ")
+	if !strings.Contains(reply, "lost our place") || !strings.Contains(reply, "DAYS") {
+		t.Fatalf("the next text got %q, want a kind restart", reply)
+	}
+	if n, _ := sessions.CloseLost(ctx, a.db, 0, 100); n != 0 {
+		t.Fatalf("a second sweep closed %d more", n)
+	}
+}

@@ -47,6 +47,10 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return err
 	}
 	defer rdb.Close()
+	if persistent, known := rdb.Persistent(ctx); known && !persistent {
+		log.Warn("Redis does not persist its data (appendonly is off and there are no snapshots): no answer is lost, " +
+			"but after a Redis restart members in the middle of a survey start again. Turn on appendonly (docs/operations.md).")
+	}
 	return serveHTTP(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb}, stdout, nil)
 }
 
