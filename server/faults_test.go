@@ -50,6 +50,15 @@ type faultEnv struct {
 	rPort  int
 }
 
+// TestMain removes the template database made for the fault tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templateDir != "" {
+		os.RemoveAll(filepath.Dir(templateDir))
+	}
+	os.Exit(code)
+}
+
 var (
 	templateOnce sync.Once
 	templateDir  string
@@ -92,6 +101,9 @@ func pgTemplate() (string, error) {
 		}
 		templateDir = dir
 	})
+	if templateErr != nil && templateDir == "" {
+		return "", templateErr
+	}
 	return templateDir, templateErr
 }
 
