@@ -25,10 +25,16 @@ test:
 ## Minimising a new input is capped (Go's default is 60 s): in a short run the
 ## fuzzer would otherwise spend all its time shrinking its first find.
 FUZZMIN ?= 200x
+# The webhook form parsers are small: a short run each in make test.
+WEBHOOKFUZZ ?= 10000x
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzMatch$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMIN) ./survey/
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMIN) ./survey/
 	$(GO) test -run='^$$' -fuzz='^FuzzStep$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMIN) ./survey/
+	$(GO) test -run='^$$' -fuzz='^FuzzInboundForm$$' -fuzztime=$(WEBHOOKFUZZ) -fuzzminimizetime=$(FUZZMIN) ./sms/
+	$(GO) test -run='^$$' -fuzz='^FuzzStatusForm$$' -fuzztime=$(WEBHOOKFUZZ) -fuzzminimizetime=$(FUZZMIN) ./sms/
+	$(GO) test -run='^$$' -fuzz='^FuzzGatherForm$$' -fuzztime=$(WEBHOOKFUZZ) -fuzzminimizetime=$(FUZZMIN) ./ivr/
+	$(GO) test -run='^$$' -fuzz='^FuzzCallForm$$' -fuzztime=$(WEBHOOKFUZZ) -fuzzminimizetime=$(FUZZMIN) ./ivr/
 
 ## bench: print throughput and latency figures (real Postgres and Redis)
 ## - BenchmarkStep: one survey step (match + transition)
@@ -38,6 +44,12 @@ fuzz:
 ## - BenchmarkAudioServe: GET /audio/{name} (Twilio's <Play>), full answers and 304s
 ## - BenchmarkMatch (safeguarding): risk phrases in a 25-word text
 ## - BenchmarkExport: exporting 1,000,000 answers as CSV, JSON and Flow Results (answers/s, peak RSS)
+## - BenchmarkInboundSMSStored: 64 members texting, texts answered and STORED a second
+##   (the clock stops when every row is in Postgres), peak memory
+## - BenchmarkJournalWriter: the spool writer alone, texts stored a second, batched
+##   multi-row INSERTs against the earlier one-statement-per-event writer
+## - BenchmarkReplyBurst: 10,000 replies at once: time to absorb, time to store, p99, peak memory
+## - BenchmarkBusyVoiceWebhook: voice webhook p99 at 200 concurrent calls, peak memory
 bench:
 	script/services $(GO) test -run='^$$' -bench='^Benchmark(Step|Match|Parse|Lint)$$' -benchmem ./survey/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMS$$' -benchtime=22000x ./sms/
@@ -46,6 +58,10 @@ bench:
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkAudioServe$$' -benchmem ./audio/
 	$(GO) test -run='^$$' -bench='^BenchmarkMatch$$' -benchmem ./safeguarding/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkExport$$' -benchtime=1x -timeout=20m ./export/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMSStored$$' -benchtime=20000x ./sms/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkJournalWriter$$' -benchtime=20000x ./store/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkReplyBurst$$' -benchtime=1x -timeout=20m ./sms/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkBusyVoiceWebhook$$' -benchtime=2000x ./ivr/
 
 ## build: a static binary in bin/
 build:

@@ -68,6 +68,10 @@ type Config struct {
 	RetainAnswers    time.Duration // HYS_RETAIN_ANSWERS: how long answers are kept unless a survey says
 	RetainRecordings time.Duration // HYS_RETAIN_RECORDINGS: how long recordings are kept unless a survey says
 	RetainWorries    time.Duration // HYS_RETAIN_WORRIES: how long a conversation with a worry is kept
+
+	SpoolDir     string        // HYS_SPOOL_DIR: the file spool on local disk ("" in tests: a temporary one)
+	DrainPeriod  time.Duration // HYS_DRAIN_PERIOD: how long a stopping server keeps serving while /readyz says 503
+	MetricsToken string        // HYS_METRICS_TOKEN: when set, GET /metrics needs it as a bearer token
 }
 
 // Problems lists every setting that is missing or malformed. Each entry is
@@ -98,6 +102,7 @@ func Defaults() Config {
 		RetainAnswers:    DefaultRetainAnswers,
 		RetainRecordings: DefaultRetainRecordings,
 		RetainWorries:    DefaultRetainWorries,
+		DrainPeriod:      10 * time.Second,
 	}
 }
 
@@ -219,6 +224,20 @@ func Optional(getenv func(string) string, c *Config) error {
 func optional(p *Problems, getenv func(string) string, c *Config) {
 	if v := getenv("REDIS_PREFIX"); v != "" {
 		c.RedisPrefix = v
+	}
+	c.SpoolDir = strings.TrimSpace(getenv("HYS_SPOOL_DIR"))
+	if v := getenv("HYS_DRAIN_PERIOD"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > 5*time.Minute {
+			*p = append(*p, "HYS_DRAIN_PERIOD does not look right: it should be how long a stopping server keeps answering, from 0s to 5m, like 10s.")
+		}
+		c.DrainPeriod = d
+	}
+	if v := getenv("HYS_METRICS_TOKEN"); v != "" {
+		if len(v) < 16 || strings.ContainsAny(v, " \t\r\n") {
+			*p = append(*p, "HYS_METRICS_TOKEN does not look right: it should be a random secret of at least 16 characters with no spaces (for example the output of `openssl rand -hex 24`).")
+		}
+		c.MetricsToken = v
 	}
 	if v := getenv("LISTEN_ADDR"); v != "" {
 		if _, port, err := net.SplitHostPort(v); err != nil || !validPort(port) {

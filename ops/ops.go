@@ -4,6 +4,7 @@ package ops
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -43,12 +44,27 @@ type Readiness struct {
 	// longer loads. The server is still ready (every other survey works),
 	// but an operator watching /readyz sees what to fix.
 	SurveysNotLoaded func() []string
+	// Draining, if set, reports that the server is stopping: /readyz then
+	// answers 503 at once, so a load balancer sends new requests elsewhere
+	// while those in flight finish.
+	Draining func() bool
+	// Log gets the reason a check failed; the answer only names the
+	// dependency (it is public: no user, host or port in it).
+	Log *slog.Logger
 }
 
 // ServeHTTP answers GET /readyz: 200 when every dependency answers, else
-// 503, with a JSON body naming the dependencies that did not answer and the
-// surveys that could not be loaded.
+// 503, with a JSON body naming the dependencies that did not answer (each
+// "ok" or "not answering"; the reason goes to the log) and the surveys
+// that could not be loaded. A stopping server answers 503 with "draining".
 func (rd Readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if rd.Draining != nil && rd.Draining() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]any{"ready": false, "draining": true, "failing": []string{}, "checks": map[string]string{}})
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	names := make([]string, 0, len(rd.Checks))
@@ -60,8 +76,11 @@ func (rd Readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	failed := []string{}
 	for _, n := range names {
 		if err := rd.Checks[n](ctx); err != nil {
-			status[n] = "not answering: " + err.Error()
+			status[n] = "not answering"
 			failed = append(failed, n)
+			if rd.Log != nil {
+				rd.Log.Warn("readiness check failed", "dependency", n, "err", err)
+			}
 		} else {
 			status[n] = "ok"
 		}
@@ -70,7 +89,6 @@ func (rd Readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rd.SurveysNotLoaded != nil {
 		notLoaded = append(notLoaded, rd.SurveysNotLoaded()...)
 	}
-	w.Header().Set("Content-Type", "application/json")
 	code := http.StatusOK
 	if len(failed) > 0 {
 		code = http.StatusServiceUnavailable
@@ -85,6 +103,9 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// Token, when set (HYS_METRICS_TOKEN), must come with every GET
+	// /metrics as a bearer token. Set it before calling Handler.
+	Token string
 	// Failures counts webhook failures by kind (e.g. "redis", "postgres",
 	// "panic") that were answered with a kind fallback.
 	Failures *prometheus.CounterVec
@@ -116,9 +137,55 @@ func NewMetrics(pool func() store.PoolStats) *Metrics {
 	return m
 }
 
-// Handler serves GET /metrics.
+// Handler serves GET /metrics. With a Token (HYS_METRICS_TOKEN) it answers
+// only requests that bring it as "Authorization: Bearer TOKEN"; others get
+// 401 with a sentence.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	token := m.Token
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "The metrics need the token set in HYS_METRICS_TOKEN, sent as: Authorization: Bearer TOKEN.", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// SpoolStats is what the metrics show of the journal's spool.
+type SpoolStats = store.SpoolStats
+
+// WatchSpool adds the spool's depth, its oldest event's age and its write
+// failures to the metrics, read from stats at each scrape.
+func (m *Metrics) WatchSpool(stats func() SpoolStats) {
+	// A second server sharing these metrics (tests) keeps the first's.
+	m.Registry.Register(spoolCollector{stats})
+}
+
+type spoolCollector struct{ stats func() SpoolStats }
+
+var (
+	spoolDepth    = prometheus.NewDesc("hys_spool_depth", "Events in the file spool not yet written to Postgres.", nil, nil)
+	spoolOldest   = prometheus.NewDesc("hys_spool_oldest_age_seconds", "How long the oldest event in the spool has waited for Postgres (0 when empty).", nil, nil)
+	spoolFailures = prometheus.NewDesc("hys_spool_write_failures_total", "Writes to the file spool that failed (the events then went to Postgres directly, or the webhook answered 503).", nil, nil)
+)
+
+func (c spoolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- spoolDepth
+	ch <- spoolOldest
+	ch <- spoolFailures
+}
+
+func (c spoolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	ch <- prometheus.MustNewConstMetric(spoolDepth, prometheus.GaugeValue, float64(s.Depth))
+	ch <- prometheus.MustNewConstMetric(spoolOldest, prometheus.GaugeValue, s.OldestAge.Seconds())
+	ch <- prometheus.MustNewConstMetric(spoolFailures, prometheus.CounterValue, float64(s.WriteFailures))
 }
 
 type recorder struct {

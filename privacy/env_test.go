@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +194,36 @@ func (e *env) traces(needles []string, skip func(table string) bool) []string {
 
 // redisTraces searches every key of the test's Redis key space, and every
 // value in it, for each needle.
+// spoolTraces lists the files of the server's file spool that hold a
+// needle: what is waiting on disk on its way to Postgres.
+func (e *env) spoolTraces(needles []string) []string {
+	e.t.Helper()
+	dir := e.srv.Journal.SpoolDir()
+	if dir == "" {
+		e.t.Fatal("the server has no file spool")
+	}
+	var found []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, n := range needles {
+			if strings.Contains(strings.ToLower(string(b)), strings.ToLower(n)) {
+				found = append(found, fmt.Sprintf("spool file %s holds %q", filepath.Base(path), n))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return found
+}
+
 func (e *env) redisTraces(needles []string) []string {
 	e.t.Helper()
 	rc := storetest.RedisClient(e.t, e.redis)

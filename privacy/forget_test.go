@@ -101,6 +101,9 @@ func TestForgetByTextLeavesNoTrace(t *testing.T) {
 	if found := e.redisTraces(needles); len(found) > 0 {
 		t.Errorf("after FORGET Redis still holds:\n  %s", strings.Join(found, "\n  "))
 	}
+	if found := e.spoolTraces(needles); len(found) > 0 {
+		t.Errorf("after FORGET the spool still holds:\n  %s", strings.Join(found, "\n  "))
+	}
 	if n := e.count(`SELECT count(*) FROM twilio_deletions`); n != 0 {
 		t.Errorf("%d Twilio deletions still queued", n)
 	}

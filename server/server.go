@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/haveyoursay/haveyoursay/api"
@@ -66,8 +67,13 @@ type Server struct {
 	// Privacy keeps erasure requests (FORGET, staff) and queues their jobs.
 	Privacy *privacy.Requester
 
-	stop func()
+	draining *atomic.Bool
+	stop     func()
 }
+
+// Drain makes /readyz answer 503 from now on, so load balancers stop
+// sending new requests; everything else goes on answering.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Close stops the background work (journal, sender, reloads, transcripts)
 // after the HTTP server has finished its requests, and writes what is left
@@ -109,16 +115,33 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		return nil, err
 	}
 
-	journal := store.NewJournal(d.DB, d.Redis, d.Log)
+	// What Twilio delivers goes to the file spool (HYS_SPOOL_DIR; tests:
+	// a temporary one) and from there to Postgres.
+	var journal *store.Journal
+	if cfg.SpoolDir != "" {
+		if journal, err = store.OpenJournal(d.DB, d.Redis, cfg.SpoolDir, d.Log); err != nil {
+			stopBG()
+			return nil, fmt.Errorf("opening the spool (HYS_SPOOL_DIR): %w", err)
+		}
+	} else {
+		journal = store.NewJournal(d.DB, d.Redis, d.Log)
+	}
+	d.Metrics.WatchSpool(journal.Stats)
+	d.Metrics.Token = cfg.MetricsToken
 	wg.Go(func() { reloadSurveys(bg, catalog, d.Log) })
+	wg.Go(func() { sweepLostSessions(bg, d.DB, d.Redis, cfg.SMSSessionTTL, journal, d.Log) })
 	cleanups = append(cleanups, func() {
 		stopBG()
 		wg.Wait()
 		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := journal.Flush(fctx); err != nil {
-			d.Log.Error("some answers are still in the Redis spool; they will be written at the next start", "err", err)
+			d.Log.Error("some answers are still in the spool on this machine; they will be written at the next start", "err", err,
+				"events", journal.Stats().Depth, "dir", journal.SpoolDir())
+		} else {
+			d.Log.Info("the spool is empty: everything is in Postgres")
 		}
+		journal.Close()
 	})
 
 	failed := func(channel string) func(string) {
@@ -242,16 +265,20 @@ func New(ctx context.Context, d Deps) (*Server, error) {
 		wg.Go(func() { alert.Run(bg) })
 	}
 
+	draining := new(atomic.Bool)
 	h := routes(handlers{
 		metrics: d.Metrics, log: d.Log, texts: texts, calls: calls, prompts: prompts, try: try, staff: staff, api: apis,
 		limits: &limiter{redis: d.Redis, verifier: verifier, log: d.Log},
 		ready: ops.Readiness{
 			Checks:           ops.Checks{"postgres": d.DB.Ping, "redis": d.Redis.Ping},
 			SurveysNotLoaded: catalog.BrokenIDs,
+			Draining:         draining.Load,
+			Log:              d.Log,
 		},
 	})
 	var once sync.Once
-	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, Calls: calls, Prompts: prompts, Privacy: requests, stop: func() { once.Do(stop) }}, nil
+	return &Server{Handler: h, Catalog: catalog, Sender: sender, Journal: journal, Phones: phones, Calls: calls, Prompts: prompts, Privacy: requests,
+		draining: draining, stop: func() { once.Do(stop) }}, nil
 }
 
 // SenderOptions are what one run of `send` changes in the sender.
@@ -349,3 +376,32 @@ func PrivacyParts(cfg config.Config, db *store.DB, r *store.Redis, journal *stor
 		Answers: cfg.RetainAnswers, Recordings: cfg.RetainRecordings, Worries: cfg.RetainWorries}}
 	return f, ret
 }
+
+// sweepLostSessions closes, every minute, text conversations whose Redis
+// session is gone (see store.SMSSessions.CloseLost), while this server's
+// spool is empty: an end still on its way to Postgres is not overtaken.
+func sweepLostSessions(ctx context.Context, db *store.DB, r *store.Redis, ttl time.Duration, j *store.Journal, log *slog.Logger) {
+	sessions := store.NewSMSSessions(r, ttl)
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if j.Stats().Depth > 0 {
+			continue
+		}
+		n, err := sessions.CloseLost(ctx, db, lostAfter, 500)
+		if err != nil && ctx.Err() == nil {
+			log.Warn("closing text conversations whose session is gone", "err", err)
+		} else if n > 0 {
+			log.Info("closed text conversations whose session is gone, as partial", "conversations", n)
+		}
+	}
+}
+
+// lostAfter is how long a member must have been quiet before their
+// conversation with no session is closed.
+const lostAfter = 15 * time.Minute

@@ -8,8 +8,11 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
 // BenchmarkInboundSMS offers inbound-SMS webhooks at a steady rate (2,200
@@ -102,4 +105,126 @@ func BenchmarkInboundSMS(b *testing.B) {
 	if err := f.journal.Flush(context.Background()); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkInboundSMSStored is the storing side of the inbound path: 64
+// members text whole demo-survey conversations as fast as the server
+// answers, over real HTTP, and the clock stops only when every row is in
+// Postgres. It reports texts answered a second (load only) and texts
+// stored a second (load plus the time until the spool is empty). b.N is
+// the number of texts.
+func BenchmarkInboundSMSStored(b *testing.B) {
+	f := newBenchFixture(b)
+	script := []string{"DAYS", "yes", "1", "4", "2"}
+	const members = 64
+	var issued, failures atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range members {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if issued.Add(1) > int64(b.N) {
+					return
+				}
+				from := fmt.Sprintf("+4478%07d", w*100000+i/len(script))
+				if _, err := f.sim.Text(context.Background(), from, ours, script[i%len(script)]); err != nil {
+					failures.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	answered := time.Since(start)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := f.journal.Settle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	stored := time.Since(start)
+	b.StopTimer()
+	var rows int
+	if err := storetest.SQL(b, f.db).QueryRow(ctx, `SELECT count(*) FROM messages WHERE direction = 'in'`).Scan(&rows); err != nil {
+		b.Fatal(err)
+	}
+	if rows != b.N-int(failures.Load()) {
+		b.Fatalf("%d texts in Postgres, want %d", rows, b.N-int(failures.Load()))
+	}
+	b.ReportMetric(float64(b.N)/answered.Seconds(), "answered/s")
+	b.ReportMetric(float64(b.N)/stored.Seconds(), "stored/s")
+	b.ReportMetric(float64(failures.Load()), "errors")
+	b.ReportMetric(peakRSS(), "peak-RSS-MB")
+}
+
+// BenchmarkReplyBurst sends 10,000 replies at once (a survey texted to a
+// whole membership, everyone answering within seconds: 200 at a time, as
+// fast as the server answers), and reports the time until every one was
+// answered 200 (absorb), the time until every one was in Postgres
+// (store), the p99 of a reply, and the process's peak memory. b.N is
+// ignored: one burst is one run.
+func BenchmarkReplyBurst(b *testing.B) {
+	const burst, senders = 10000, 200
+	f := newBenchFixture(b)
+	// Each member first starts the survey, so the burst is replies.
+	members := burst / 4
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for m := s; m < members; m += senders {
+				f.sim.Text(context.Background(), fmt.Sprintf("+4476%08d", m), ours, "DAYS")
+			}
+		})
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := f.journal.Settle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	script := []string{"yes", "1", "4", "2"}
+	lat := make([][]time.Duration, senders)
+	var failures atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	for s := range senders {
+		wg.Go(func() {
+			// Each sender owns members s, s+senders, …: one member's
+			// replies go in order, as a phone sends them.
+			for round := range script {
+				for m := s; m < members; m += senders {
+					t0 := time.Now()
+					if _, err := f.sim.Text(context.Background(), fmt.Sprintf("+4476%08d", m), ours, script[round]); err != nil {
+						failures.Add(1)
+					}
+					lat[s] = append(lat[s], time.Since(t0))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	absorbed := time.Since(start)
+	if err := f.journal.Settle(ctx); err != nil {
+		b.Fatal(err)
+	}
+	stored := time.Since(start)
+	b.StopTimer()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	b.ReportMetric(absorbed.Seconds(), "absorb-s")
+	b.ReportMetric(stored.Seconds(), "store-s")
+	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(failures.Load()), "errors")
+	b.ReportMetric(peakRSS(), "peak-RSS-MB")
+}
+
+// peakRSS is the most memory this process has held, in megabytes.
+func peakRSS() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // Linux: kilobytes
 }

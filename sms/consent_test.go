@@ -99,12 +99,12 @@ func TestHelpAfterTheEnd(t *testing.T) {
 		f.text(t, member, body)
 	}
 	mustContain(t, f.text(t, member, "2"), "Thank you")
-	res, err := f.sim.TextWithSid(context.Background(), "SMafter0000000000000000000000000001", member, ours, "0")
+	res, err := f.sim.TextWithSid(context.Background(), "SMaf000000000000000000000000000001", member, ours, "0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustContain(t, strings.Join(res.Messages, "\n"), "A person from our team will call or text you.")
-	if _, err := f.sim.TextWithSid(context.Background(), "SMafter0000000000000000000000000001", member, ours, "0"); err != nil {
+	if _, err := f.sim.TextWithSid(context.Background(), "SMaf000000000000000000000000000001", member, ours, "0"); err != nil {
 		t.Fatal(err)
 	}
 	mustContain(t, f.text(t, member, "HELP"), orgName+".", orgPhone)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/store"
 	"github.com/haveyoursay/haveyoursay/survey"
-	"github.com/haveyoursay/haveyoursay/webhook"
 )
 
 // inbound is one text as Twilio delivered it.
@@ -41,16 +40,9 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	if !h.verify(w, r) {
 		return
 	}
-	in := inbound{
-		sid:        r.PostForm.Get("MessageSid"),
-		from:       strings.TrimSpace(r.PostForm.Get("From")),
-		to:         strings.TrimSpace(r.PostForm.Get("To")),
-		body:       webhook.Storable(r.PostForm.Get("Body"), 0),
-		optOutType: strings.ToUpper(r.PostForm.Get("OptOutType")),
-		media:      mediaURLs(r.PostForm),
-	}
-	if in.sid == "" || in.from == "" {
-		http.Error(w, "MessageSid and From are required: this does not look like a text from Twilio.", http.StatusBadRequest)
+	in, problem := parseInbound(r.PostForm)
+	if problem != "" {
+		http.Error(w, problem, http.StatusBadRequest)
 		return
 	}
 	in.person = h.person(in.from)
@@ -63,7 +55,9 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	turn, err := h.sessions().Begin(ctx, in.sid, in.hash)
 	if errors.Is(err, store.ErrBusy) {
 		h.failed("busy", err)
-		h.recordOnly(ctx, in, "", sorryBusy)
+		if !h.recordOnly(ctx, w, in, "", sorryBusy) {
+			return
+		}
 		writeTwiML(w, sorryBusy)
 		return
 	}
@@ -71,7 +65,9 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 		// Without Redis there is no conversation state: keep the text
 		// (the journal writes it straight to Postgres) and apologise.
 		h.failed("redis", err)
-		h.recordOnly(ctx, in, "", sorryBroken)
+		if !h.recordOnly(ctx, w, in, "", sorryBroken) {
+			return
+		}
 		writeTwiML(w, sorryBroken)
 		return
 	}
@@ -83,7 +79,9 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	if err := h.answer(ctx, in, turn, &p); err != nil {
 		turn.Release() // and a resend is handled afresh
 		h.failed("internal", err)
-		h.recordOnly(ctx, in, p.conv, sorryBroken)
+		if !h.recordOnly(ctx, w, in, p.conv, sorryBroken) {
+			return
+		}
 		writeTwiML(w, sorryBroken)
 		return
 	}
@@ -94,7 +92,11 @@ func (h *Handler) ServeInbound(w http.ResponseWriter, r *http.Request) {
 	}
 	dctx, cancel := detach(ctx)
 	defer cancel()
-	if err := turn.Commit(dctx, h.Journal, events, p.update); err != nil {
+	if err := turn.Commit(dctx, h.Journal, events, p.update); errors.As(err, new(*store.NotKeptError)) {
+		h.failed("journal", err)
+		notKept(w)
+		return
+	} else if err != nil {
 		// The events went to the journal's fallback; the session did not
 		// move on, so say so rather than leave the member hanging.
 		h.failed("redis", err)
@@ -119,13 +121,24 @@ func messageEvents(in inbound, convID string, replies []string) []store.Event {
 }
 
 // recordOnly journals the text and replies when the conversation could not
-// go on, so nothing the member sent is lost.
-func (h *Handler) recordOnly(ctx context.Context, in inbound, convID string, replies ...string) {
+// go on, so nothing the member sent is lost. When nothing could keep them
+// it answers 503 (so Twilio's fallback URL takes the text) and reports
+// false.
+func (h *Handler) recordOnly(ctx context.Context, w http.ResponseWriter, in inbound, convID string, replies ...string) bool {
 	dctx, cancel := detach(ctx)
 	defer cancel()
 	if err := h.Journal.Record(dctx, messageEvents(in, convID, replies)...); err != nil {
 		h.failed("journal", err)
+		notKept(w)
+		return false
 	}
+	return true
+}
+
+// notKept answers a webhook whose delivery nothing could keep: never a
+// false 200, so Twilio tries the number's fallback URL.
+func notKept(w http.ResponseWriter) {
+	http.Error(w, "We could not keep this message just now: please try again.", http.StatusServiceUnavailable)
 }
 
 // answer decides the replies to one text and what to store.

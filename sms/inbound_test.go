@@ -489,6 +489,7 @@ func TestRedisDown(t *testing.T) {
 	f.text(t, member, "DAYS")
 	proxy.Down()
 	mustContain(t, f.text(t, member, "yes"), "Sorry, our computer had a problem.")
+	f.flush(t) // the text waits in the spool on its way to Postgres
 	if n := f.count(t, "SELECT count(*) FROM messages WHERE body = 'yes' AND direction = 'in'"); n != 1 {
 		t.Fatalf("the text sent while Redis was down was not kept (%d)", n)
 	}

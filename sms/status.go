@@ -2,8 +2,6 @@ package sms
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/haveyoursay/haveyoursay/store"
 )
@@ -19,23 +17,16 @@ func (h *Handler) ServeStatus(w http.ResponseWriter, r *http.Request) {
 	if !h.verify(w, r) {
 		return
 	}
-	sid := r.PostForm.Get("MessageSid")
-	if sid == "" {
-		sid = r.PostForm.Get("SmsSid")
-	}
-	status := strings.ToLower(r.PostForm.Get("MessageStatus"))
-	if status == "" {
-		status = strings.ToLower(r.PostForm.Get("SmsStatus"))
-	}
-	if sid == "" || status == "" {
-		http.Error(w, "MessageSid and MessageStatus are required: this does not look like a status callback from Twilio.", http.StatusBadRequest)
+	st, problem := parseStatus(r.PostForm)
+	if problem != "" {
+		http.Error(w, problem, http.StatusBadRequest)
 		return
 	}
-	code, _ := strconv.Atoi(r.PostForm.Get("ErrorCode"))
+	sid, status, code := st.sid, st.status, st.code
 	events := []store.Event{{Status: &store.MessageStatus{MessageSid: sid, Status: status, ErrorCode: code}}}
 	ctx := r.Context()
 	if code == ErrOptedOut {
-		if to := strings.TrimSpace(r.PostForm.Get("To")); to != "" {
+		if to := st.to; to != "" {
 			events = append(events, store.Event{OptOut: &store.OptOut{Person: h.person(to), Out: true}})
 			if err := h.sessions().SetOptedOut(ctx, h.Phones.HashString(to), true); err != nil {
 				h.failed("redis", err)
@@ -44,6 +35,8 @@ func (h *Handler) ServeStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.Journal.Record(ctx, events...); err != nil {
 		h.failed("journal", err)
+		notKept(w)
+		return
 	}
 	writeTwiML(w)
 }

@@ -406,60 +406,49 @@ func (r *Redis) ErasePerson(ctx context.Context, hashHex string, callSids []stri
 	return r.client.Del(ctx, keys...).Result()
 }
 
-// ErasePerson removes from the spool, and from the events kept aside,
-// every event about the number whose hash is hash or about one of convs
-// (or about a conversation of theirs still only in the spool), and returns
-// how many went. It holds the spool writer's lock meanwhile and runs
-// during (the erasure in Postgres) before letting go, so no event about
-// them is written to Postgres between the two. Events held in another
-// process's memory (only while Redis and Postgres were both down) are not
-// reached: run the erasure again after such an outage.
+// ErasePerson runs during (the erasure in Postgres) while no other writer
+// moves the spool to Postgres, after first writing everything this
+// journal's file spool holds to Postgres: what was spooled about the
+// number is then in Postgres for during to erase, and the spool's segment
+// files that held it are deleted once written. Events about them kept
+// aside in Redis (events Postgres refused) are removed too. It returns how
+// many set-aside events went. Another server's spool is reached only by
+// that server: run the erasure again if several servers share the work
+// and one was down (docs/privacy.md).
 func (j *Journal) ErasePerson(ctx context.Context, hash []byte, convs []string, during func(context.Context) error) (int64, error) {
-	unlock, err := j.redis.Lock(ctx, j.lockKey(), 30*time.Second, 10*time.Second)
-	if err != nil {
-		return 0, fmt.Errorf("waiting for the spool writer: %w", err)
+	j.drain.Lock()
+	defer j.drain.Unlock()
+	for {
+		n, err := j.drainLocked(ctx, drainBatch)
+		if err != nil {
+			return 0, fmt.Errorf("writing the spool to Postgres first: %w", err)
+		}
+		if n == 0 {
+			break
+		}
 	}
-	defer unlock()
 	var n int64
-	lists := map[string][]string{}
-	for _, key := range []string{j.spoolKey(), j.failedKey()} {
-		raw, err := j.redis.client.LRange(ctx, key, 0, -1).Result()
+	raw, err := j.redis.client.LRange(ctx, j.failedKey(), 0, -1).Result()
+	if err != nil {
+		return 0, err
+	}
+	// Conversations only in the set-aside events are theirs too.
+	for _, r := range raw {
+		var e Event
+		if json.Unmarshal([]byte(r), &e) == nil && e.Conversation != nil && string(e.Conversation.Person.Hash) == string(hash) {
+			convs = append(convs, e.Conversation.ID)
+		}
+	}
+	for _, r := range raw {
+		if !eventAbout(r, hash, convs) {
+			continue
+		}
+		m, err := j.redis.client.LRem(ctx, j.failedKey(), 0, r).Result()
 		if err != nil {
 			return n, err
 		}
-		lists[key] = raw
-		// Conversations still only in the spool are theirs too.
-		for _, r := range raw {
-			var e Event
-			if json.Unmarshal([]byte(r), &e) == nil && e.Conversation != nil && string(e.Conversation.Person.Hash) == string(hash) {
-				convs = append(convs, e.Conversation.ID)
-			}
-		}
+		n += m
 	}
-	for _, key := range []string{j.spoolKey(), j.failedKey()} {
-		for _, r := range lists[key] {
-			if !eventAbout(r, hash, convs) {
-				continue
-			}
-			m, err := j.redis.client.LRem(ctx, key, 0, r).Result()
-			if err != nil {
-				return n, err
-			}
-			n += m
-		}
-	}
-	j.mu.Lock()
-	kept := j.memory[:0]
-	for _, e := range j.memory {
-		b, _ := json.Marshal(e)
-		if eventAbout(string(b), hash, convs) {
-			n++
-			continue
-		}
-		kept = append(kept, e)
-	}
-	j.memory = kept
-	j.mu.Unlock()
 	if during != nil {
 		return n, during(ctx)
 	}

@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/redis/go-redis/v9"
 )
 
 // Person identifies a participant by phone number without holding the
@@ -126,75 +128,133 @@ type Event struct {
 }
 
 // Journal makes sure what Twilio delivered is never lost. Webhooks append
-// events to a spool list in Redis (one fast round trip); a background
-// writer moves them to Postgres in batches. When Postgres is down events
-// wait in the spool until it returns; when Redis is down they are written
-// to Postgres directly; when both are down they wait in memory.
+// events to a file spool on local disk (fsync'd before Twilio is answered;
+// see Spool); a background writer moves them to Postgres in batches of
+// multi-row INSERTs. When Postgres is down or stalled, events wait in the
+// spool, which survives a crash of the process and a restart of Redis, and
+// are written when it returns (and at the next start). When the spool
+// cannot be written, events go to Postgres directly; when neither can take
+// them, Record fails and the webhook answers 5xx so Twilio's fallback can.
+//
+// Each server has its own spool, so no writer can ever trim what another
+// wrote. Writing an event twice stores it once (dedupe keys), so a replay
+// after a crash between writing and marking is harmless.
 type Journal struct {
 	db    *DB
 	redis *Redis
 	log   *slog.Logger
+	spool *Spool // nil: no spool (it could not be opened)
+	temp  string // a temporary spool folder to remove on Close
 
-	mu     sync.Mutex
-	memory []Event
+	drain  sync.Mutex // one writer at a time moves the spool to Postgres
 	wake   chan struct{}
+	failed atomic.Int64 // spool writes that failed
 }
 
-// NewJournal makes a journal; call Run to start writing to Postgres.
+// OpenJournal makes a journal spooling in dir (HYS_SPOOL_DIR); call Run to
+// start writing to Postgres and Close at the end. What an earlier run left
+// in dir is written first.
+func OpenJournal(db *DB, r *Redis, dir string, log *slog.Logger) (*Journal, error) {
+	sp, err := OpenSpool(dir)
+	if err != nil {
+		return nil, err
+	}
+	j := newJournal(db, r, log)
+	j.spool = sp
+	if n := sp.Len(); n > 0 {
+		j.log.Info("the spool holds events from an earlier run; writing them to Postgres", "events", n, "dir", dir)
+	}
+	if n := sp.Corrupt(); n > 0 {
+		j.log.Warn("the spool ended in a torn record (the process stopped while writing it, before answering Twilio); skipped", "segments", n)
+	}
+	return j, nil
+}
+
+// NewJournal makes a journal spooling in a new temporary folder, removed
+// by Close: for tests and tools. A server uses OpenJournal with a folder
+// that outlives the process.
 func NewJournal(db *DB, r *Redis, log *slog.Logger) *Journal {
+	j := newJournal(db, r, log)
+	dir, err := os.MkdirTemp("", "hys-spool-")
+	if err == nil {
+		j.spool, err = OpenSpool(dir)
+		j.temp = dir
+	}
+	if err != nil {
+		j.log.Error("no spool: events go straight to Postgres", "err", err)
+	}
+	return j
+}
+
+func newJournal(db *DB, r *Redis, log *slog.Logger) *Journal {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Journal{db: db, redis: r, log: log, wake: make(chan struct{}, 1)}
 }
 
-func (j *Journal) spoolKey() string  { return j.redis.Key("spool") }
-func (j *Journal) failedKey() string { return j.redis.Key("spool", "failed") }
-func (j *Journal) lockKey() string   { return j.redis.Key("spool", "lock") }
+// Close releases the spool folder; events still in it wait there for the
+// next start. Call it after the last Record and Flush.
+func (j *Journal) Close() error {
+	if j.spool == nil {
+		return nil
+	}
+	err := j.spool.Close()
+	if j.temp != "" && j.spool.Len() == 0 {
+		os.RemoveAll(j.temp)
+	}
+	return err
+}
 
-// Record keeps events durably. It returns an error only when neither Redis
-// nor Postgres took them (they are then held in memory and retried).
+// SpoolDir is the folder of the journal's spool ("" for none).
+func (j *Journal) SpoolDir() string {
+	if j.spool == nil {
+		return ""
+	}
+	return j.spool.Dir()
+}
+
+// legacyKey is the Redis list earlier versions spooled to; Run empties it.
+func (j *Journal) legacyKey() string { return j.redis.Key("spool") }
+func (j *Journal) failedKey() string { return j.redis.Key("spool", "failed") }
+
+// Record keeps events durably: on disk in the spool, or else in Postgres.
+// It returns an error only when neither took them; the caller must then
+// not tell Twilio they were received.
 func (j *Journal) Record(ctx context.Context, events ...Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	vals, err := j.encode(events)
-	if err != nil {
-		return err
-	}
-	err = j.redis.client.RPush(ctx, j.spoolKey(), vals...).Err()
-	if err == nil {
-		j.poke()
-		return nil
-	}
-	j.log.Error("spooling to Redis failed; writing to Postgres directly", "err", err)
-	if perr := j.apply(ctx, events); perr == nil {
-		return nil
+	stamp(events)
+	var serr error
+	if j.spool != nil {
+		if serr = j.spool.Append(events); serr == nil {
+			j.poke()
+			return nil
+		}
+		j.failed.Add(1)
+		j.log.Error("writing to the spool failed; writing to Postgres directly", "err", serr)
 	} else {
-		j.log.Error("writing to Postgres failed too; holding events in memory", "err", perr, "events", len(events))
+		serr = errors.New("there is no spool")
 	}
-	j.mu.Lock()
-	j.memory = append(j.memory, events...)
-	j.mu.Unlock()
-	j.poke()
-	return fmt.Errorf("neither Redis nor Postgres answered: %w", err)
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	perr := j.apply(dctx, events)
+	if perr == nil {
+		return nil
+	}
+	j.log.Error("nothing could keep what Twilio sent: the webhook must fail", "spool_err", serr, "postgres_err", perr, "events", len(events))
+	return fmt.Errorf("neither the spool nor Postgres took the events: %w", errors.Join(serr, perr))
 }
 
-// encode stamps events with the time and encodes them for the spool.
-func (j *Journal) encode(events []Event) ([]any, error) {
+// stamp sets the time of events that have none.
+func stamp(events []Event) {
 	now := time.Now().UTC()
-	vals := make([]any, len(events))
 	for i := range events {
 		if events[i].At.IsZero() {
 			events[i].At = now
 		}
-		b, err := json.Marshal(events[i])
-		if err != nil {
-			return nil, err
-		}
-		vals[i] = b
 	}
-	return vals, nil
 }
 
 func (j *Journal) poke() {
@@ -204,24 +264,33 @@ func (j *Journal) poke() {
 	}
 }
 
+// drainBatch is how many events go to Postgres in one transaction.
+const drainBatch = 2000
+
 // Run writes spooled events to Postgres until ctx ends.
 func (j *Journal) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
+	legacy := time.Now()
+	j.moveLegacy(ctx)
 	for {
-		n, err := j.drainOnce(ctx, 500)
+		n, err := j.drainOnce(ctx, drainBatch)
 		if err != nil && ctx.Err() == nil {
-			j.log.Warn("writing the spool to Postgres failed; will retry", "err", err, "retry_in", backoff)
+			j.log.Warn("writing the spool to Postgres failed; will retry", "err", err, "retry_in", backoff, "waiting", j.spoolLen())
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(backoff):
 			}
-			if backoff < 5*time.Second {
+			if backoff < 2*time.Second {
 				backoff *= 2
 			}
 			continue
 		}
 		backoff = 100 * time.Millisecond
+		if time.Since(legacy) > 30*time.Second {
+			legacy = time.Now()
+			j.moveLegacy(ctx)
+		}
 		if n > 0 {
 			continue
 		}
@@ -237,7 +306,7 @@ func (j *Journal) Run(ctx context.Context) {
 // Flush writes everything spooled so far to Postgres, or returns why not.
 func (j *Journal) Flush(ctx context.Context) error {
 	for {
-		n, err := j.drainOnce(ctx, 500)
+		n, err := j.drainOnce(ctx, drainBatch)
 		if err != nil {
 			return err
 		}
@@ -249,11 +318,33 @@ func (j *Journal) Flush(ctx context.Context) error {
 
 // Pending counts events not yet in Postgres.
 func (j *Journal) Pending(ctx context.Context) (int64, error) {
-	j.mu.Lock()
-	mem := int64(len(j.memory))
-	j.mu.Unlock()
-	n, err := j.redis.client.LLen(ctx, j.spoolKey()).Result()
-	return n + mem, err
+	return int64(j.spoolLen()), nil
+}
+
+func (j *Journal) spoolLen() int {
+	if j.spool == nil {
+		return 0
+	}
+	return j.spool.Len()
+}
+
+// SpoolStats is what the metrics show of the spool.
+type SpoolStats struct {
+	Depth         int           // events waiting for Postgres
+	OldestAge     time.Duration // how long the oldest has waited (0: none)
+	WriteFailures int64         // spool writes that failed since start
+}
+
+// Stats reports the spool's depth, its oldest event's age and its failures.
+func (j *Journal) Stats() SpoolStats {
+	st := SpoolStats{WriteFailures: j.failed.Load()}
+	if j.spool != nil {
+		st.Depth = j.spool.Len()
+		if at := j.spool.Oldest(); !at.IsZero() && st.Depth > 0 {
+			st.OldestAge = max(time.Since(at), 0)
+		}
+	}
+	return st
 }
 
 // SetAsideCount counts the events that could never be stored (Postgres
@@ -280,106 +371,127 @@ func (j *Journal) SetAsideEvents(ctx context.Context) ([]Event, error) {
 	return events, nil
 }
 
-// drainOnce moves up to max events to Postgres and returns how many.
-// The Redis spool goes first: it holds what happened before any events
-// were held in memory (those are only held while Redis and Postgres were
-// both down).
+// drainOnce moves up to max of the oldest spooled events to Postgres and
+// returns how many.
 func (j *Journal) drainOnce(ctx context.Context, max int) (int, error) {
-	n, spoolErr := j.drainSpool(ctx, max)
-	j.mu.Lock()
-	mem := j.memory
-	j.memory = nil
-	j.mu.Unlock()
-	if len(mem) == 0 {
-		return n, spoolErr
-	}
-	if err := j.apply(ctx, mem); err != nil {
-		// Back to the front of the spool, in order; or, with Redis still
-		// away, back to memory.
-		vals := encodeAll(mem)
-		slices.Reverse(vals)
-		if rerr := j.redis.client.LPush(ctx, j.spoolKey(), vals...).Err(); rerr != nil {
-			j.mu.Lock()
-			j.memory = append(mem, j.memory...)
-			j.mu.Unlock()
-		}
-		return n, err
-	}
-	return n + len(mem), spoolErr
-}
-
-// drainSpool moves up to max events from the Redis spool to Postgres.
-func (j *Journal) drainSpool(ctx context.Context, max int) (int, error) {
-	// One writer at a time across all servers, so a batch is trimmed from
-	// the spool only by the writer that stored it. The lock is short, so a
-	// writer that lost Redis mid-batch holds up the others only briefly.
-	unlock, err := j.redis.Lock(ctx, j.lockKey(), 10*time.Second, 0)
-	if errors.Is(err, ErrBusy) {
+	if j.spool == nil {
 		return 0, nil
 	}
-	if err != nil {
-		return 0, err
+	j.drain.Lock()
+	defer j.drain.Unlock()
+	return j.drainLocked(ctx, max)
+}
+
+// drainLocked is drainOnce for a caller that holds j.drain.
+func (j *Journal) drainLocked(ctx context.Context, max int) (int, error) {
+	if j.spool == nil {
+		return 0, nil
 	}
-	defer unlock()
-	raw, err := j.redis.client.LRange(ctx, j.spoolKey(), 0, int64(max-1)).Result()
-	if err != nil || len(raw) == 0 {
-		return 0, err
+	batch := j.spool.Peek(max)
+	if len(batch) == 0 {
+		return 0, nil
 	}
-	events := make([]Event, 0, len(raw))
-	for _, r := range raw {
-		var e Event
-		if err := json.Unmarshal([]byte(r), &e); err != nil {
-			j.log.Error("a spooled event cannot be read; keeping it aside", "err", err)
-			j.redis.client.RPush(ctx, j.failedKey(), r)
+	events := make([]Event, 0, len(batch))
+	for _, sp := range batch {
+		if sp.raw != nil {
+			j.log.Error("a spooled event cannot be read; keeping it aside")
+			if err := j.redis.client.RPush(ctx, j.failedKey(), sp.raw).Err(); err != nil {
+				return 0, err
+			}
 			continue
 		}
-		events = append(events, e)
+		events = append(events, sp.event)
 	}
 	if err := j.apply(ctx, events); err != nil {
 		return 0, err
 	}
-	if err := j.redis.client.LTrim(ctx, j.spoolKey(), int64(len(raw)), -1).Err(); err != nil {
-		return 0, err
-	}
-	return len(raw), nil
+	j.spool.Done(len(batch))
+	return len(batch), nil
 }
 
-func encodeAll(events []Event) []any {
-	out := make([]any, 0, len(events))
-	for _, e := range events {
-		b, _ := json.Marshal(e)
-		out = append(out, b)
-	}
-	return out
-}
+// trimIfHead trims the first ARGV count items of a list only when they
+// are still the ones read (ARGV 2…): a writer never trims what it did not
+// copy.
+var trimIfHead = redis.NewScript(`
+local n = tonumber(ARGV[1])
+local head = redis.call('LRANGE', KEYS[1], 0, n - 1)
+if #head ~= n then return 0 end
+for i = 1, n do
+  if head[i] ~= ARGV[i + 1] then return 0 end
+end
+redis.call('LTRIM', KEYS[1], n, -1)
+return 1`)
 
-// apply writes events to Postgres in one transaction. If the batch fails
-// for a reason other than the connection, events are written one by one
-// and any that still fail are kept aside in Redis for an engineer to see.
-func (j *Journal) apply(ctx context.Context, events []Event) error {
-	err := j.applyTx(ctx, events)
-	if err == nil || isConnectionError(err) || len(events) == 1 {
-		if err != nil && len(events) == 1 && !isConnectionError(err) {
-			j.setAside(ctx, events[0], err)
-			return nil
+// moveLegacy copies what earlier versions left in the Redis spool list
+// into our file spool (on disk first), then trims it from Redis only if
+// no other server has meanwhile: once, at an upgrade.
+func (j *Journal) moveLegacy(ctx context.Context) {
+	if j.spool == nil {
+		return
+	}
+	for ctx.Err() == nil {
+		raw, err := j.redis.client.LRange(ctx, j.legacyKey(), 0, 499).Result()
+		if err != nil || len(raw) == 0 {
+			return
 		}
+		events := make([]Event, 0, len(raw))
+		for _, r := range raw {
+			var e Event
+			if json.Unmarshal([]byte(r), &e) != nil {
+				j.redis.client.RPush(ctx, j.failedKey(), r)
+				continue
+			}
+			events = append(events, e)
+		}
+		if err := j.spool.Append(events); err != nil {
+			j.log.Error("moving the old Redis spool to the file spool", "err", err)
+			return
+		}
+		args := make([]any, 0, len(raw)+1)
+		args = append(args, len(raw))
+		for _, r := range raw {
+			args = append(args, r)
+		}
+		if ok, err := trimIfHead.Run(ctx, j.redis.client, []string{j.legacyKey()}, args...).Int(); err != nil || ok == 0 {
+			return // another server moved them first: ours are duplicates, stored once
+		}
+		j.log.Info("moved events from the old Redis spool to the file spool", "events", len(events))
+		j.poke()
+	}
+}
+
+// apply writes events to Postgres: in one transaction of multi-row
+// INSERTs, or, if that fails for a reason other than the connection, one
+// by one, keeping aside in Redis any that still fail for an engineer to
+// see.
+func (j *Journal) apply(ctx context.Context, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	err := j.applyBatch(ctx, events)
+	if err == nil || isConnectionError(err) {
 		return err
 	}
+	j.log.Warn("Postgres refused a batch of events; writing them one by one to find the one it refuses", "err", err, "events", len(events))
 	for _, e := range events {
 		if err := j.applyTx(ctx, []Event{e}); err != nil {
 			if isConnectionError(err) {
 				return err
 			}
-			j.setAside(ctx, e, err)
+			if err := j.setAside(ctx, e, err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func (j *Journal) setAside(ctx context.Context, e Event, err error) {
+// setAside keeps an event Postgres refused in Redis; if Redis fails too,
+// the event stays in the spool and is tried again.
+func (j *Journal) setAside(ctx context.Context, e Event, err error) error {
 	j.log.Error("an event could not be stored; kept aside in the failed spool", "err", err)
 	b, _ := json.Marshal(e)
-	j.redis.client.RPush(ctx, j.failedKey(), b)
+	return j.redis.client.RPush(ctx, j.failedKey(), b).Err()
 }
 
 // isConnectionError tells a failure worth retrying (Postgres not there, or
@@ -390,8 +502,10 @@ func isConnectionError(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		// Class 08 is connection trouble, 57P0x the server shutting down,
-		// 40001/40P01 serialisation failures and deadlocks.
-		return pgErr.Code[:2] == "08" || pgErr.Code[:3] == "57P" || pgErr.Code == "40001" || pgErr.Code == "40P01"
+		// 57014 a cancelled statement (a timeout), 55P03 a lock not
+		// available, 40001/40P01 serialisation failures and deadlocks.
+		return pgErr.Code[:2] == "08" || pgErr.Code[:3] == "57P" || pgErr.Code == "57014" || pgErr.Code == "55P03" ||
+			pgErr.Code == "40001" || pgErr.Code == "40P01"
 	}
 	return true
 }

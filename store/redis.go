@@ -47,3 +47,18 @@ func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err(
 
 // Close closes the connections.
 func (r *Redis) Close() error { return r.client.Close() }
+
+// Persistent reports whether Redis keeps its data across a restart
+// (append-only file or snapshots). ok is false when Redis will not say
+// (CONFIG is often switched off by managed services).
+func (r *Redis) Persistent(ctx context.Context) (persistent, ok bool) {
+	aof, err := r.client.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		return false, false
+	}
+	save, err := r.client.ConfigGet(ctx, "save").Result()
+	if err != nil {
+		return false, false
+	}
+	return aof["appendonly"] == "yes" || strings.TrimSpace(save["save"]) != "", true
+}

@@ -129,12 +129,21 @@ func (t *SMSTurn) Session() (sess SMSSession, found bool, err error) {
 	return sess, true, nil
 }
 
-// Commit spools events for Postgres, makes the changes in u and lets the
-// member's next text in, all in one Redis transaction. If Redis fails, the
-// events are recorded through the journal's fallbacks and the error is
-// returned: the conversation did not move on.
+// Commit records events durably (see Journal.Record), then makes the
+// changes in u and lets the member's next text in, in one Redis
+// transaction. A *NotKeptError means nothing could keep the events: the
+// turn is released and the text's delivery forgotten, so a retry of it is
+// answered afresh. Another error means Redis failed after the events were
+// kept: the conversation did not move on.
 func (t *SMSTurn) Commit(ctx context.Context, j *Journal, events []Event, u SMSUpdate) error {
-	return t.t.Commit(ctx, j, events, t.s.writes(t.hash, u)...)
+	err := t.t.Commit(ctx, j, events, t.s.writes(t.hash, u)...)
+	var nk *NotKeptError
+	if errors.As(err, &nk) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		t.s.r.Forget(fctx, t.s.seenKey(t.sid))
+	}
+	return err
 }
 
 // Release gives up the turn without changing anything (after a failure)

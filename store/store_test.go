@@ -347,7 +347,7 @@ func TestJournalSurvivesPostgresOutage(t *testing.T) {
 	}
 }
 
-// With Redis down, events go straight to Postgres.
+// With Redis down, events are kept in the spool and reach Postgres.
 func TestJournalWithoutRedis(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.DB(t)
@@ -360,6 +360,9 @@ func TestJournalWithoutRedis(t *testing.T) {
 	j := store.NewJournal(db, r, nil)
 	if err := j.Record(ctx, conversation(phones(t), "c1")...); err != nil {
 		t.Fatalf("record without Redis: %v", err)
+	}
+	if err := j.Flush(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if got := count(t, db, "answers"); got != 1 {
 		t.Fatalf("answers = %d, want 1", got)

@@ -100,21 +100,20 @@ type Write struct {
 	Delete bool
 }
 
-// Commit spools events for Postgres, applies the writes and releases the
-// lock, all in one Redis transaction. If Redis fails, the events are
-// recorded through the journal's fallbacks and the error is returned.
+// Commit records events durably (the journal's spool, or Postgres), then
+// applies the writes and releases the lock in one Redis transaction. An
+// error from the journal means nothing kept the events: the lock is
+// released and nothing changed. An error from Redis means the events are
+// kept but the conversation did not move on.
 func (t *Turn) Commit(ctx context.Context, j *Journal, events []Event, writes ...Write) error {
 	if t.done {
 		return nil
 	}
-	vals, err := j.encode(events)
-	if err != nil {
-		return err
+	if err := j.Record(ctx, events...); err != nil {
+		t.Release()
+		return &NotKeptError{Err: err}
 	}
 	pipe := t.r.client.TxPipeline()
-	if len(vals) > 0 {
-		pipe.RPush(ctx, j.spoolKey(), vals...)
-	}
 	for _, w := range writes {
 		if w.Delete {
 			pipe.Del(ctx, w.Key)
@@ -123,19 +122,19 @@ func (t *Turn) Commit(ctx context.Context, j *Journal, events []Event, writes ..
 		}
 	}
 	pipe.Eval(ctx, unlockSource, []string{t.lock}, t.token)
-	_, err = pipe.Exec(ctx)
-	if err != nil {
-		if len(events) > 0 {
-			j.Record(context.WithoutCancel(ctx), events...)
-		}
+	if _, err := pipe.Exec(ctx); err != nil {
 		return err
 	}
 	t.done = true
-	if len(vals) > 0 {
-		j.poke()
-	}
 	return nil
 }
+
+// NotKeptError means what a webhook delivered could be kept neither in the
+// spool nor in Postgres: the webhook must not answer 200.
+type NotKeptError struct{ Err error }
+
+func (e *NotKeptError) Error() string { return "not kept: " + e.Err.Error() }
+func (e *NotKeptError) Unwrap() error { return e.Err }
 
 // Release gives up the lock without writing anything (after a failure).
 func (t *Turn) Release() {

@@ -72,6 +72,12 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		log.Info("started a private Redis", "kind", rs.Kind, "data", filepath.Join(dev.DataDir, "redis"))
 		cfg.RedisURL = rs.URL()
 	}
+	if getenv("HYS_DRAIN_PERIOD") == "" {
+		cfg.DrainPeriod = 0 // no load balancer in front of dev
+	}
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = filepath.Join(dev.DataDir, "spool")
+	}
 	cfg.TwilioAccountSID = devAccountSID
 	cfg.TwilioAuthToken = devAuthToken
 	generatedKey := getenv("HYS_SECRET_KEY") == ""

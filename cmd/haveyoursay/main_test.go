@@ -48,6 +48,8 @@ func testEnv(t *testing.T) map[string]string {
 		"PUBLIC_URL":         "https://feedback.example.org",
 		"HYS_SECRET_KEY":     "this-is-a-test-secret-of-enough-length",
 		"LISTEN_ADDR":        "127.0.0.1:0",
+		"HYS_SPOOL_DIR":      t.TempDir(),
+		"HYS_DRAIN_PERIOD":   "0s",
 	}
 }
 

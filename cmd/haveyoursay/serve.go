@@ -26,6 +26,9 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return exitError{code: 1, msg: ""}
 	}
 	log := slog.New(privacy.MaskNumbers(slog.NewJSONHandler(stderr, nil))) // rule 7: no number in clear
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = "spool" // beside the working directory; see docs/operations.md
+	}
 	db, err := store.OpenDB(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -39,6 +42,10 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return err
 	}
 	defer rdb.Close()
+	if persistent, known := rdb.Persistent(ctx); known && !persistent {
+		log.Warn("Redis does not persist its data (appendonly is off and there are no snapshots): no answer is lost, " +
+			"but after a Redis restart members in the middle of a survey start again. Turn on appendonly (docs/operations.md).")
+	}
 	return serveHTTP(ctx, server.Deps{Config: cfg, Log: log, DB: db, Redis: rdb}, stdout, nil)
 }
 
@@ -126,6 +133,18 @@ func serveHTTP(ctx context.Context, d server.Deps, stdout io.Writer, ready func(
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	// Drain: /readyz says 503 at once so load balancers stop sending new
+	// requests, but everything is still answered for the drain period
+	// (Twilio does not retry a refused text); then requests in flight
+	// finish, and the deferred Close stops the workers and empties the
+	// spool into Postgres.
+	s.Drain()
+	d.Log.Info("shutting down: /readyz now says 503; still answering during the drain period", "drain", d.Config.DrainPeriod)
+	select {
+	case <-time.After(d.Config.DrainPeriod):
+	case err := <-errc:
+		return err
 	}
 	d.Log.Info("shutting down: finishing requests in progress")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

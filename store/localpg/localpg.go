@@ -70,6 +70,12 @@ func isExec(p string) bool {
 // PostgreSQL refuses to run, so the server runs as the `postgres` system
 // user, which then owns dir.
 func Start(ctx context.Context, dir string) (*Server, error) {
+	return StartOn(ctx, dir, 0)
+}
+
+// StartOn is Start listening on port (0: any free port), so that a test
+// can stop the server and start it again where its clients expect it.
+func StartOn(ctx context.Context, dir string, port int) (*Server, error) {
 	bin, err := FindBinaries()
 	if err != nil {
 		return nil, err
@@ -109,9 +115,10 @@ func Start(ctx context.Context, dir string) (*Server, error) {
 		_ = s.run(ctx, filepath.Join(bin, "pg_ctl"), "-D", dir, "-m", "fast", "-w", "stop")
 		os.Remove(filepath.Join(dir, "postmaster.pid"))
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
 	}
 	s.Port = port
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", port, dir)
