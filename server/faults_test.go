@@ -561,7 +561,7 @@ func TestFaultLostSessionsAreClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	reply := strings.Join(res.Messages, " ")
-	if !strings.Contains(reply, "lost our place") || !strings.Contains(reply, "DAYS") {
+	if !strings.Contains(reply, survey.DefaultPhrases["sms-lapsed"]) || !strings.Contains(reply, "DAYS") {
 		t.Fatalf("the next text got %q, want a kind restart", reply)
 	}
 	if n, _ := sessions.CloseLost(ctx, a.db, 0, 100); n != 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/haveyoursay/haveyoursay/config"
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/survey"
 )
 
 const (
@@ -123,7 +124,7 @@ func TestPersonWhileWaitingAfterADisclosure(t *testing.T) {
 	f.text(t, member, "days")
 	f.text(t, member, "yes")
 	mustContain(t, f.text(t, member, "he hits me"), "call 999")
-	mustContain(t, f.text(t, member, "0"), "We will ask a person to contact you soon.")
+	mustContain(t, f.text(t, member, "0"), survey.DefaultPhrases["help-sms"])
 	f.flush(t)
 	if n := f.count(t, `SELECT count(*) FROM callbacks`); n != 1 {
 		t.Fatalf("%d call backs; want 1", n)

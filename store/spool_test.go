@@ -143,7 +143,7 @@ func TestJournalBatchesMakeTheSameRows(t *testing.T) {
 		{At: tick(11), OptOut: &store.OptOut{Person: bob, Out: true}},
 		{At: tick(12), OptOut: &store.OptOut{Person: bob, Out: false}},
 		{At: tick(13), OptOut: &store.OptOut{Person: alice, Out: true}},
-		{At: tick(14), End: &store.ConversationEnded{ID: "c1", Status: "completed"}},
+		{At: tick(14), End: &store.ConversationEnded{ID: "c1", Status: "completed", TellMe: "yes"}},
 		{At: tick(15), End: &store.ConversationEnded{ID: "c1", Status: "partial"}},
 		{At: tick(16), Answer: &store.AnswerGiven{ConversationID: "c1", QuestionID: "q1", Value: "again", DedupeKey: "SM3"}},
 	}
@@ -151,8 +151,8 @@ func TestJournalBatchesMakeTheSameRows(t *testing.T) {
 		out := map[string]string{}
 		for table, q := range map[string]string{
 			"participants":  `SELECT to_jsonb(t) - 'id' - 'created_at' FROM participants t`,
-			"conversations": `SELECT to_jsonb(t) - 'participant_id' || jsonb_build_object('p', (SELECT phone_masked FROM participants WHERE id = t.participant_id)) FROM conversations t`,
-			"answers":       `SELECT to_jsonb(t) - 'id' FROM answers t`,
+			"conversations": `SELECT to_jsonb(t) - 'participant_id' - 'written_xact' || jsonb_build_object('p', (SELECT phone_masked FROM participants WHERE id = t.participant_id)) FROM conversations t`,
+			"answers":       `SELECT to_jsonb(t) - 'id' - 'written_xact' FROM answers t`,
 			"messages":      `SELECT to_jsonb(t) - 'id' - 'participant_id' || jsonb_build_object('p', (SELECT phone_masked FROM participants WHERE id = t.participant_id)) FROM messages t`,
 			"call_inputs":   `SELECT to_jsonb(t) FROM call_inputs t`,
 			"callbacks":     `SELECT to_jsonb(t) - 'id' - 'participant_id' || jsonb_build_object('p', (SELECT phone_masked FROM participants WHERE id = t.participant_id)) FROM callbacks t`,
