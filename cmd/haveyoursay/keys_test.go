@@ -30,6 +30,10 @@ func TestKeysRotate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := j.Flush(ctx); err != nil { // from the spool to Postgres
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
 	// The first number texted STOP: its fast opt-out mark lives under its hash.
 	rc := storetest.RedisClient(t, rdb)
 	if err := rc.Set(ctx, rdb.Key("optout", old.HashString(numbers[0])), 1, 0).Err(); err != nil {
