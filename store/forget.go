@@ -286,27 +286,11 @@ func (db *DB) ErasePerson(ctx context.Context, hash []byte, requestID int64, act
 				return err
 			}
 		}
-		// Tables added later that name a conversation (and are not kept
-		// by policy) go too.
-		rows, err = tx.Query(ctx, `SELECT table_name FROM information_schema.columns
-			WHERE table_schema = current_schema() AND column_name = 'conversation_id'
-			AND table_name NOT IN ('notes', 'flags', 'answers', 'call_inputs', 'messages', 'callbacks', 'outbound', 'recordings', 'conversations')
-			ORDER BY table_name`)
+		other, err := deleteFromLaterTables(ctx, tx, convs)
 		if err != nil {
 			return err
 		}
-		others, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		for _, t := range others {
-			if keptByPolicy(t) {
-				continue
-			}
-			if err := del(&e.Other, fmt.Sprintf(`DELETE FROM %s WHERE conversation_id = ANY($1)`, pgx.Identifier{t}.Sanitize()), convs); err != nil {
-				return err
-			}
-		}
+		e.Other += other
 		if err := del(&e.Conversations, `DELETE FROM conversations WHERE id = ANY($1)`, convs); err != nil {
 			return err
 		}
@@ -488,4 +472,35 @@ func eventAbout(raw string, hash []byte, convs []string) bool {
 // form Redis keys use.
 func HashHex(hash []byte) string {
 	return hex.EncodeToString(hash[:min(16, len(hash))])
+}
+
+// deleteFromLaterTables deletes the rows about convs from every table that
+// names a conversation (a conversation_id column) beyond the ones erasure
+// and retention delete from by name, except tables kept by policy
+// (keptByPolicy: worries), and returns how many went. Tables added by later
+// features are covered without changing erasure or retention.
+func deleteFromLaterTables(ctx context.Context, tx pgx.Tx, convs []string) (int64, error) {
+	rows, err := tx.Query(ctx, `SELECT table_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND column_name = 'conversation_id'
+		AND table_name NOT IN ('notes', 'flags', 'answers', 'call_inputs', 'messages', 'callbacks', 'outbound', 'recordings', 'conversations')
+		ORDER BY table_name`)
+	if err != nil {
+		return 0, err
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, t := range tables {
+		if keptByPolicy(t) {
+			continue
+		}
+		tag, err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE conversation_id = ANY($1)`, pgx.Identifier{t}.Sanitize()), convs)
+		if err != nil {
+			return n, err
+		}
+		n += tag.RowsAffected()
+	}
+	return n, nil
 }

@@ -243,25 +243,11 @@ func retainSurvey(ctx context.Context, tx pgx.Tx, surveyID string, answersBefore
 			return err
 		}
 	}
-	rows, err = tx.Query(ctx, `SELECT table_name FROM information_schema.columns
-		WHERE table_schema = current_schema() AND column_name = 'conversation_id'
-		AND table_name NOT IN ('notes', 'flags', 'answers', 'call_inputs', 'messages', 'callbacks', 'outbound', 'recordings', 'conversations')
-		ORDER BY table_name`)
+	other, err := deleteFromLaterTables(ctx, tx, convs)
 	if err != nil {
 		return err
 	}
-	others, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err
-	}
-	for _, t := range others {
-		if keptByPolicy(t) {
-			continue
-		}
-		if err := del(&n.Other, fmt.Sprintf(`DELETE FROM %s WHERE conversation_id = ANY($1)`, pgx.Identifier{t}.Sanitize()), convs); err != nil {
-			return err
-		}
-	}
+	n.Other += other
 	return del(&n.Conversations, `DELETE FROM conversations WHERE id = ANY($1)
 		AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.conversation_id = conversations.id)`, convs)
 }
