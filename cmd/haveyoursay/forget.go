@@ -37,19 +37,10 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 // cmdForget erases a member on request.
 func cmdForget(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("forget", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	number := fs.String("number", "", "their phone number, with the country code (+447700900123) or as written in "+`HYS_PHONE_REGION`)
 	noText := fs.Bool("no-text", false, "do not text them a confirmation")
-	for _, a := range args {
-		if isHelp(a) {
-			fmt.Fprint(stdout, forgetUsage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageError{}
+	if help, err := parseFlags(fs, args, forgetUsage, stdout); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("haveyoursay forget: unexpected %q. Give the number as --number N.", fs.Arg(0))}

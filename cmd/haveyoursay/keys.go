@@ -49,22 +49,13 @@ func cmdKeys(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if args[0] != "rotate" {
 		fmt.Fprint(stderr, keysUsage)
-		return usageError{fmt.Sprintf("haveyoursay keys: there is no command %q.", args[0])}
+		return noSuchCommand("haveyoursay keys", args[0], []string{"rotate"})
 	}
 	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	oldFile := fs.String("old-key-file", "", "a file holding the old HYS_SECRET_KEY (else HYS_OLD_SECRET_KEY)")
 	batch := fs.Int("batch", 500, "numbers moved in each transaction")
-	for _, a := range args[1:] {
-		if isHelp(a) {
-			fmt.Fprint(stdout, keysUsage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
-		}
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{}
+	if help, err := parseFlags(fs, args[1:], keysUsage, stdout); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("haveyoursay keys rotate: unexpected %q. Give settings as --old-key-file FILE.", fs.Arg(0))}

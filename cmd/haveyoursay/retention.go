@@ -39,7 +39,6 @@ func cmdRetention(ctx context.Context, args []string, getenv func(string) string
 		return nil
 	}
 	fs := flag.NewFlagSet("retention "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var surveyID, answers, recordings *string
 	switch args[0] {
 	case "set":
@@ -49,18 +48,10 @@ func cmdRetention(ctx context.Context, args []string, getenv func(string) string
 	case "list", "run":
 	default:
 		fmt.Fprint(stderr, retentionUsage)
-		return usageError{fmt.Sprintf("haveyoursay retention: there is no command %q.", args[0])}
+		return noSuchCommand("haveyoursay retention", args[0], []string{"list", "set", "run"})
 	}
-	for _, a := range args[1:] {
-		if isHelp(a) {
-			fmt.Fprint(stdout, retentionUsage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return nil
-		}
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{}
+	if help, err := parseFlags(fs, args[1:], retentionUsage, stdout); help || err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("haveyoursay retention %s: unexpected %q.", args[0], fs.Arg(0))}
