@@ -18,7 +18,9 @@ import (
 // 403 or 400 because its signature was missing or wrong, a sign-in with a
 // wrong password), and a source over its limit is refused only after its
 // request has been checked and found unsigned. A request Twilio signed
-// with our auth token always goes through, whatever its source has done.
+// with our auth token always goes through, whatever its source has done,
+// and costs no Redis round trip: only requests that are not signed are
+// looked up.
 // If Redis does not answer, nothing is refused: the webhooks' own checks
 // and the per-account sign-in lock still stand.
 var (
@@ -82,6 +84,12 @@ func (l *limiter) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if name == "webhook" && l.verifier.Check(r) == nil {
+			// Signed by Twilio: never refused, and nothing to count, so
+			// Redis is not asked (the handler does not check it again).
+			next.ServeHTTP(w, webhook.Checked(r))
+			return
+		}
 		src := source(r)
 		ctx, cancel := context.WithTimeout(r.Context(), 300*time.Millisecond)
 		over, wait, err := l.redis.RateOver(ctx, name, src, limit)
@@ -90,10 +98,6 @@ func (l *limiter) Middleware(next http.Handler) http.Handler {
 			l.log.Warn("rate limits cannot be read; not limiting", "err", err)
 		}
 		if over {
-			if name == "webhook" && l.verifier.Check(r) == nil {
-				next.ServeHTTP(w, r) // signed by Twilio: never refused
-				return
-			}
 			secs := max(1, int(wait.Round(time.Second)/time.Second))
 			w.Header().Set("Retry-After", fmt.Sprint(secs))
 			msg := "Too many requests from this address were not signed by Twilio, so this one was ignored. Try again later."

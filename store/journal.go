@@ -267,6 +267,9 @@ func (j *Journal) poke() {
 // drainBatch is how many events go to Postgres in one transaction.
 const drainBatch = 2000
 
+// gatherFor is how long the writer lets events gather after catching up.
+const gatherFor = 50 * time.Millisecond
+
 // Run writes spooled events to Postgres until ctx ends.
 func (j *Journal) Run(ctx context.Context) {
 	backoff := 100 * time.Millisecond
@@ -291,7 +294,18 @@ func (j *Journal) Run(ctx context.Context) {
 			legacy = time.Now()
 			j.moveLegacy(ctx)
 		}
+		if n >= drainBatch {
+			continue
+		}
 		if n > 0 {
+			// Caught up: let the next batch gather for a moment, so that
+			// Postgres takes a few large transactions rather than many
+			// small ones (each commit is a disk write).
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(gatherFor):
+			}
 			continue
 		}
 		select {

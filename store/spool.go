@@ -39,9 +39,10 @@ type Spool struct {
 	f       *os.File // the segment being appended to (nil: none open yet)
 	seg     uint64   // its number
 	size    int64
-	written uint64 // appends written to f so far (a sequence)
-	synced  uint64 // appends known to be on disk
-	syncing bool
+	syncing bool     // a group is being written (only its leader touches f)
+	cur     *group   // the group gathering, written by the next leader
+	buf     []byte   // its records
+	queue   []Event  // its events
 	pending []spooled      // records not yet in Postgres, oldest first
 	counts  map[uint64]int // records not yet in Postgres, by segment
 	corrupt int            // records skipped at start because they failed their checksum
@@ -172,7 +173,22 @@ func appendRecord(buf, data []byte) []byte {
 	return append(buf, data...)
 }
 
+// groupWait is how long the leader of a group commit waits for other
+// webhooks to join before writing and syncing. One fsync costs a few
+// hundred microseconds of disk and CPU: under load, a millisecond's wait
+// lets many texts share it, and an idle server pays only the millisecond.
+const groupWait = time.Millisecond
+
+// group is the appends that are written and synced together.
+type group struct {
+	done bool
+	err  error
+}
+
 // Append writes events to the spool and returns once they are on disk.
+// Appends that arrive close together share one write and one fsync (group
+// commit): the first leads, waits groupWait for others, then writes them
+// all; a failure fails every append in the group, and no other.
 func (s *Spool) Append(events []Event) error {
 	var buf []byte
 	for _, e := range events {
@@ -187,50 +203,75 @@ func (s *Spool) Append(events []Event) error {
 	if s.lock == nil {
 		return errors.New("the spool is closed")
 	}
-	if s.f != nil && s.size >= maxSegment {
-		if err := s.closeSegment(); err != nil {
-			return err
-		}
+	if s.cur == nil {
+		s.cur = &group{}
 	}
-	if s.f == nil {
-		if err := s.openSegment(); err != nil {
-			return err
-		}
-	}
-	if n, err := s.f.Write(buf); err != nil {
-		// Cut off what was half written, so the next record starts clean.
-		if n > 0 {
-			s.f.Truncate(s.size)
-			s.f.Seek(s.size, io.SeekStart)
-		}
-		return fmt.Errorf("writing to the spool: %w", err)
-	}
-	s.size += int64(len(buf))
-	s.written++
-	mine := s.written
-	for _, e := range events {
-		s.pending = append(s.pending, spooled{seg: s.seg, event: e})
-	}
-	s.counts[s.seg] += len(events)
-	for s.synced < mine {
+	g := s.cur
+	s.buf = append(s.buf, buf...)
+	s.queue = append(s.queue, events...)
+	for !g.done {
 		if s.syncing {
 			s.cond.Wait()
 			continue
 		}
-		// Lead a group commit: one fsync for every append written so far.
+		// Lead: every append still waiting is in s.cur, the group being
+		// gathered, which is g.
 		s.syncing = true
-		f, target := s.f, s.written
 		s.mu.Unlock()
-		err := f.Sync()
+		time.Sleep(groupWait)
 		s.mu.Lock()
+		s.commitGroup()
 		s.syncing = false
 		s.cond.Broadcast()
-		if err != nil {
-			return fmt.Errorf("writing the spool to disk: %w", err)
-		}
-		s.synced = max(s.synced, target)
 	}
-	return nil
+	return g.err
+}
+
+// commitGroup writes the gathered group to the segment and syncs it. Call
+// with mu held and syncing set; the disk work happens without mu, so new
+// appends gather into the next group meanwhile.
+func (s *Spool) commitGroup() {
+	g, buf, events := s.cur, s.buf, s.queue
+	s.cur, s.buf, s.queue = nil, nil, nil
+	g.done = true
+	if s.lock == nil {
+		g.err = errors.New("the spool is closed")
+		return
+	}
+	if s.f != nil && s.size >= maxSegment {
+		if g.err = s.finishSegment(); g.err != nil {
+			return
+		}
+	}
+	if s.f == nil {
+		if g.err = s.openSegment(); g.err != nil {
+			return
+		}
+	}
+	f, size := s.f, s.size
+	s.mu.Unlock()
+	n, err := f.Write(buf)
+	if err != nil {
+		err = fmt.Errorf("writing to the spool: %w", err)
+	} else if err = f.Sync(); err != nil {
+		err = fmt.Errorf("writing the spool to disk: %w", err)
+	}
+	s.mu.Lock()
+	if err != nil {
+		// Cut off what was written, so the next record starts clean and
+		// nothing unacknowledged is replayed.
+		if n > 0 {
+			f.Truncate(size)
+			f.Seek(size, io.SeekStart)
+		}
+		g.err = err
+		return
+	}
+	s.size += int64(len(buf))
+	for _, e := range events {
+		s.pending = append(s.pending, spooled{seg: s.seg, event: e})
+	}
+	s.counts[s.seg] += len(events)
 }
 
 // openSegment starts a new segment file and makes its name durable.
@@ -249,26 +290,30 @@ func (s *Spool) openSegment() error {
 	return nil
 }
 
-// closeSegment finishes the segment being appended to (on disk first),
-// deleting it when nothing in it still waits for Postgres. Call with mu
-// held.
+// closeSegment finishes the segment being appended to, once no group is
+// being written. Call with mu held.
 func (s *Spool) closeSegment() error {
 	for s.syncing {
 		s.cond.Wait()
 	}
+	return s.finishSegment()
+}
+
+// finishSegment closes the segment being appended to (every group in it is
+// already on disk), deleting it when nothing in it still waits for
+// Postgres. Call with mu held, by a group's leader or when none writes.
+func (s *Spool) finishSegment() error {
 	if s.f == nil {
 		return nil
 	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("writing the spool to disk: %w", err)
-	}
-	s.synced = s.written
-	s.cond.Broadcast()
-	s.f.Close()
+	err := s.f.Close()
 	s.f = nil
 	if s.counts[s.seg] == 0 {
 		delete(s.counts, s.seg)
 		os.Remove(s.path(s.seg))
+	}
+	if err != nil {
+		return fmt.Errorf("closing a spool file: %w", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -56,6 +57,9 @@ func (v Verifier) URL(r *http.Request) string {
 // URL alone. The error is nil, ErrMissingSignature, ErrBadSignature or
 // wraps ErrBadBody.
 func (v Verifier) Check(r *http.Request) error {
+	if r.Context().Value(checkedKey{}) != nil {
+		return nil
+	}
 	sig := r.Header.Get(SignatureHeader)
 	if sig == "" {
 		return ErrMissingSignature
@@ -117,6 +121,16 @@ func (v Verifier) Check(r *http.Request) error {
 		r.Form = all
 	}
 	return nil
+}
+
+// checkedKey marks a request whose signature Check found good.
+type checkedKey struct{}
+
+// Checked returns r marked as checked: Check passes it at once, with the
+// form it parsed. Call it only with a request Check found good, so that the
+// handlers behind a middleware that checked it do not check it again.
+func Checked(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), checkedKey{}, true))
 }
 
 // Middleware answers 403 to requests whose signature is missing or wrong (and
