@@ -39,10 +39,10 @@ type Spool struct {
 	f       *os.File // the segment being appended to (nil: none open yet)
 	seg     uint64   // its number
 	size    int64
-	syncing bool     // a group is being written (only its leader touches f)
-	cur     *group   // the group gathering, written by the next leader
-	buf     []byte   // its records
-	queue   []Event  // its events
+	syncing bool           // a group is being written (only its leader touches f)
+	cur     *group         // the group gathering, written by the next leader
+	buf     []byte         // its records
+	queue   []Event        // its events
 	pending []spooled      // records not yet in Postgres, oldest first
 	counts  map[uint64]int // records not yet in Postgres, by segment
 	corrupt int            // records skipped at start because they failed their checksum
