@@ -101,7 +101,7 @@ type Write struct {
 }
 
 // Commit records events durably (the journal's spool, or Postgres), then
-// applies the writes and releases the lock in one Redis transaction. An
+// applies the writes and releases the lock in one atomic Redis script. An
 // error from the journal means nothing kept the events: the lock is
 // released and nothing changed. An error from Redis means the events are
 // kept but the conversation did not move on.
@@ -113,21 +113,42 @@ func (t *Turn) Commit(ctx context.Context, j *Journal, events []Event, writes ..
 		t.Release()
 		return &NotKeptError{Err: err}
 	}
-	pipe := t.r.client.TxPipeline()
+	keys := make([]string, 0, len(writes)+1)
+	args := make([]any, 0, 3*len(writes)+1)
+	keys = append(keys, t.lock)
+	args = append(args, t.token)
 	for _, w := range writes {
+		keys = append(keys, w.Key)
 		if w.Delete {
-			pipe.Del(ctx, w.Key)
+			args = append(args, "d", "", 0)
 		} else {
-			pipe.Set(ctx, w.Key, w.Value, w.TTL)
+			args = append(args, "s", w.Value, w.TTL.Milliseconds())
 		}
 	}
-	pipe.Eval(ctx, unlockSource, []string{t.lock}, t.token)
-	if _, err := pipe.Exec(ctx); err != nil {
+	if err := commitTurnScript.Run(ctx, t.r.client, keys, args...).Err(); err != nil {
 		return err
 	}
 	t.done = true
 	return nil
 }
+
+// commitTurnScript applies a turn's writes (KEYS 2…, with ARGV triples of
+// set-or-delete, value and TTL in milliseconds) and then releases the lock
+// (KEYS 1) if the turn still holds it (ARGV 1): atomically, in one
+// command, as a MULTI would but cheaper for Redis to run.
+var commitTurnScript = redis.NewScript(`
+for i = 2, #KEYS do
+  local a = 2 + (i - 2) * 3
+  if ARGV[a] == 'd' then
+    redis.call('DEL', KEYS[i])
+  elseif tonumber(ARGV[a + 2]) > 0 then
+    redis.call('SET', KEYS[i], ARGV[a + 1], 'PX', ARGV[a + 2])
+  else
+    redis.call('SET', KEYS[i], ARGV[a + 1])
+  end
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1`)
 
 // NotKeptError means what a webhook delivered could be kept neither in the
 // spool nor in Postgres: the webhook must not answer 200.
