@@ -75,7 +75,34 @@ type batchRows struct {
 		conv                         []*string
 		at                           []time.Time
 	}
-	updates []Event // ends, statuses and opt-outs, in order
+	// Ends, as one UPDATE per kind for the batch: the last consent and
+	// "tell me" for a conversation win, and only its first end counts
+	// (one by one, a later end finds it no longer active).
+	consent, tellMe, ended keyed
+	updates                []Event // languages, statuses and opt-outs, in order
+}
+
+// keyed holds one value per conversation, in the order first seen.
+type keyed struct {
+	ids  []string
+	vals []string
+	at   []time.Time
+	idx  map[string]int
+}
+
+// set records v for id: the last one wins, or the first when first is true.
+func (k *keyed) set(id, v string, at time.Time, first bool) {
+	if i, ok := k.idx[id]; ok {
+		if !first {
+			k.vals[i], k.at[i] = v, at
+		}
+		return
+	}
+	if k.idx == nil {
+		k.idx = map[string]int{}
+	}
+	k.idx[id] = len(k.ids)
+	k.ids, k.vals, k.at = append(k.ids, id), append(k.vals, v), append(k.at, at)
 }
 
 // first reports whether key (in table kind) is new to the batch.
@@ -194,6 +221,20 @@ func (b *batchRows) add(e Event) {
 		b.updates = append(b.updates, e)
 	case e.Worry != nil:
 		b.worries = append(b.worries, e)
+	case e.End != nil && e.End.ID != "" && (e.End.Consent != "" || e.End.Status != "" || e.End.TellMe != ""):
+		end := e.End
+		if end.Consent != "" {
+			b.consent.set(end.ID, end.Consent, e.At, false)
+		}
+		if end.Status != "" {
+			b.ended.set(end.ID, end.Status, e.At, true)
+		}
+		if end.TellMe != "" {
+			b.tellMe.set(end.ID, end.TellMe, e.At, false)
+		}
+		if end.Language != "" {
+			b.updates = append(b.updates, Event{At: e.At, End: &ConversationEnded{ID: end.ID, Language: end.Language}})
+		}
 	default:
 		// Ends and statuses; an empty event fails here, as one by one.
 		b.updates = append(b.updates, e)
@@ -258,7 +299,7 @@ func (b *batchRows) queue(batch *pgx.Batch, ids map[string]int64) {
 	}
 	if a := b.ans; len(a.key) > 0 {
 		batch.Queue(`INSERT INTO answers (conversation_id, question_id, value, raw, via, no_answer, skipped, themes, dedupe_key, created_at)
-			SELECT c, q, v, r, via, na, sk, ARRAY(SELECT jsonb_array_elements_text(t::jsonb)), k, at
+			SELECT c, q, v, r, via, na, sk, CASE WHEN t = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT jsonb_array_elements_text(t::jsonb)) END, k, at
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[], $8::text[], $9::text[], $10::timestamptz[])
 			  WITH ORDINALITY AS x(c, q, v, r, via, na, sk, t, k, at, n)
 			ORDER BY n
@@ -267,7 +308,7 @@ func (b *batchRows) queue(batch *pgx.Batch, ids map[string]int64) {
 	}
 	if m := b.msg; len(m.key) > 0 {
 		batch.Queue(`INSERT INTO messages (dedupe_key, direction, message_sid, participant_id, conversation_id, body, status, media, created_at, updated_at)
-			SELECT k, d, sid, p, c, body, st, ARRAY(SELECT jsonb_array_elements_text(media::jsonb)), at, at
+			SELECT k, d, sid, p, c, body, st, CASE WHEN media = '[]' THEN '{}'::text[] ELSE ARRAY(SELECT jsonb_array_elements_text(media::jsonb)) END, at, at
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
 			  WITH ORDINALITY AS x(k, d, sid, p, c, body, st, media, at, n)
 			ORDER BY n
@@ -285,6 +326,19 @@ func (b *batchRows) queue(batch *pgx.Batch, ids map[string]int64) {
 			SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
 			ON CONFLICT (dedupe_key) DO NOTHING`,
 			c.key, personIDs(c.person, ids), c.conv, c.channel, c.reason, c.at)
+	}
+	if c := b.consent; len(c.ids) > 0 {
+		batch.Queue(`UPDATE conversations c SET consent = u.v FROM unnest($1::text[], $2::text[]) AS u(id, v) WHERE c.id = u.id`,
+			c.ids, c.vals)
+	}
+	if e := b.ended; len(e.ids) > 0 {
+		batch.Queue(`UPDATE conversations c SET status = u.v, ended_at = u.at
+			FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(id, v, at) WHERE c.id = u.id AND c.status = 'active'`,
+			e.ids, e.vals, e.at)
+	}
+	if t := b.tellMe; len(t.ids) > 0 {
+		batch.Queue(`UPDATE conversations c SET tell_me = (u.v = 'yes') FROM unnest($1::text[], $2::text[]) AS u(id, v) WHERE c.id = u.id`,
+			t.ids, t.vals)
 	}
 	for _, e := range b.updates {
 		queueUpdate(batch, e, ids)

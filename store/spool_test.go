@@ -144,7 +144,9 @@ func TestJournalBatchesMakeTheSameRows(t *testing.T) {
 		{At: tick(12), OptOut: &store.OptOut{Person: bob, Out: false}},
 		{At: tick(13), OptOut: &store.OptOut{Person: alice, Out: true}},
 		{At: tick(14), End: &store.ConversationEnded{ID: "c1", Status: "completed", TellMe: "yes"}},
-		{At: tick(15), End: &store.ConversationEnded{ID: "c1", Status: "partial"}},
+		{At: tick(15), End: &store.ConversationEnded{ID: "c1", Status: "partial", Consent: "sure", TellMe: "no"}},
+		{At: tick(16), End: &store.ConversationEnded{ID: "v1", Consent: "yes"}},
+		{At: tick(17), End: &store.ConversationEnded{ID: "v1", Status: "refused", Consent: "no", Language: "en-GB"}},
 		{At: tick(16), Answer: &store.AnswerGiven{ConversationID: "c1", QuestionID: "q1", Value: "again", DedupeKey: "SM3"}},
 	}
 	dump := func(db *store.DB) map[string]string {
