@@ -3,6 +3,7 @@ package ivr_test
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/server"
 )
 
 // timing records how long each voice webhook took to answer.
@@ -51,6 +53,7 @@ func BenchmarkVoiceWebhook(b *testing.B) {
 }
 
 func benchCalls(b *testing.B, workers int) {
+	server.TuneGC(os.Getenv) // as serve runs
 	tm := &timing{base: &http.Transport{MaxIdleConnsPerHost: 128}}
 	e := newEnv(b, options{client: &http.Client{Transport: tm, Timeout: 15 * time.Second}})
 	var next atomic.Int64

@@ -49,6 +49,7 @@ type fixture struct {
 type option func(*config.Config)
 
 func newBenchFixture(b *testing.B) *fixture {
+	server.TuneGC(os.Getenv) // as serve runs
 	f := newFixtureWith(b, storetest.DB(b), storetest.Redis(b))
 	// Keep connections open between webhooks, as a busy Twilio does.
 	tr := http.DefaultTransport.(*http.Transport).Clone()

@@ -32,6 +32,7 @@ func cmdDev(ctx context.Context, getenv func(string) string, stdout, stderr io.W
 		return err
 	}
 	cfg := dev.Config
+	server.TuneGC(getenv)
 	// A second dev on the same folder would stop the first one's database.
 	if running, _ := readDevSettings(func(name string) string {
 		if name == "HYS_DATA_DIR" {

@@ -26,6 +26,7 @@ func cmdServe(ctx context.Context, getenv func(string) string, stdout, stderr io
 		return exitError{code: 1, msg: ""}
 	}
 	log := slog.New(privacy.MaskNumbers(slog.NewJSONHandler(stderr, nil))) // rule 7: no number in clear
+	server.TuneGC(getenv)
 	if cfg.SpoolDir == "" {
 		cfg.SpoolDir = "spool" // beside the working directory; see docs/operations.md
 	}
