@@ -222,13 +222,19 @@ func (j *Journal) failedKey() string { return j.redis.Key("spool", "failed") }
 // It returns an error only when neither took them; the caller must then
 // not tell Twilio they were received.
 func (j *Journal) Record(ctx context.Context, events ...Event) error {
+	return j.recordThen(ctx, events, nil)
+}
+
+// recordThen is Record; when the events go to the spool, then (if not nil)
+// runs with the spool's group commit (then.ran tells whether it did).
+func (j *Journal) recordThen(ctx context.Context, events []Event, then *Then) error {
 	if len(events) == 0 {
 		return nil
 	}
 	stamp(events)
 	var serr error
 	if j.spool != nil {
-		if serr = j.spool.Append(events); serr == nil {
+		if serr = j.spool.AppendThen(events, then); serr == nil {
 			j.poke()
 			return nil
 		}

@@ -43,6 +43,7 @@ type Spool struct {
 	cur     *group         // the group gathering, written by the next leader
 	buf     []byte         // its records
 	queue   []Event        // its events
+	thens   []*Then        // its Redis work, run once it is on disk
 	pending []spooled      // records not yet in Postgres, oldest first
 	counts  map[uint64]int // records not yet in Postgres, by segment
 	corrupt int            // records skipped at start because they failed their checksum
@@ -181,15 +182,21 @@ const groupWait = time.Millisecond
 
 // group is the appends that are written and synced together.
 type group struct {
-	done bool
-	err  error
+	taken bool // its leader is writing it
+	done  bool
+	err   error
 }
 
 // Append writes events to the spool and returns once they are on disk.
 // Appends that arrive close together share one write and one fsync (group
 // commit): the first leads, waits groupWait for others, then writes them
 // all; a failure fails every append in the group, and no other.
-func (s *Spool) Append(events []Event) error {
+func (s *Spool) Append(events []Event) error { return s.AppendThen(events, nil) }
+
+// AppendThen is Append, and once the events are on disk, before it
+// returns, then runs as part of the group's one Redis round trip (see
+// Then). then may be nil.
+func (s *Spool) AppendThen(events []Event, then *Then) error {
 	var buf []byte
 	for _, e := range events {
 		b, err := json.Marshal(e)
@@ -209,43 +216,54 @@ func (s *Spool) Append(events []Event) error {
 	g := s.cur
 	s.buf = append(s.buf, buf...)
 	s.queue = append(s.queue, events...)
+	if then != nil {
+		s.thens = append(s.thens, then)
+	}
 	for !g.done {
-		if s.syncing {
+		if s.syncing || g.taken {
 			s.cond.Wait()
 			continue
 		}
-		// Lead: every append still waiting is in s.cur, the group being
-		// gathered, which is g.
+		// Lead: g is s.cur, the group being gathered (a group is taken
+		// whole, and g is not yet).
 		s.syncing = true
 		s.mu.Unlock()
 		time.Sleep(groupWait)
 		s.mu.Lock()
-		s.commitGroup()
+		thens := s.commitGroup()
 		s.syncing = false
+		s.cond.Broadcast() // the next group may be written meanwhile
+		if g.err == nil && len(thens) > 0 {
+			s.mu.Unlock()
+			runThens(thens)
+			s.mu.Lock()
+		}
+		g.done = true
 		s.cond.Broadcast()
 	}
 	return g.err
 }
 
-// commitGroup writes the gathered group to the segment and syncs it. Call
-// with mu held and syncing set; the disk work happens without mu, so new
-// appends gather into the next group meanwhile.
-func (s *Spool) commitGroup() {
-	g, buf, events := s.cur, s.buf, s.queue
-	s.cur, s.buf, s.queue = nil, nil, nil
-	g.done = true
+// commitGroup writes the gathered group to the segment and syncs it, and
+// returns the group's Thens, to be run once it is on disk. Call with mu
+// held and syncing set; the disk work happens without mu, so new appends
+// gather into the next group meanwhile.
+func (s *Spool) commitGroup() (thens []*Then) {
+	g, buf, events, thens := s.cur, s.buf, s.queue, s.thens
+	s.cur, s.buf, s.queue, s.thens = nil, nil, nil, nil
+	g.taken = true
 	if s.lock == nil {
 		g.err = errors.New("the spool is closed")
-		return
+		return nil
 	}
 	if s.f != nil && s.size >= maxSegment {
 		if g.err = s.finishSegment(); g.err != nil {
-			return
+			return nil
 		}
 	}
 	if s.f == nil {
 		if g.err = s.openSegment(); g.err != nil {
-			return
+			return nil
 		}
 	}
 	f, size := s.f, s.size
@@ -265,13 +283,14 @@ func (s *Spool) commitGroup() {
 			f.Seek(size, io.SeekStart)
 		}
 		g.err = err
-		return
+		return nil
 	}
 	s.size += int64(len(buf))
 	for _, e := range events {
 		s.pending = append(s.pending, spooled{seg: s.seg, event: e})
 	}
 	s.counts[s.seg] += len(events)
+	return thens
 }
 
 // openSegment starts a new segment file and makes its name durable.

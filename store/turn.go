@@ -109,10 +109,6 @@ func (t *Turn) Commit(ctx context.Context, j *Journal, events []Event, writes ..
 	if t.done {
 		return nil
 	}
-	if err := j.Record(ctx, events...); err != nil {
-		t.Release()
-		return &NotKeptError{Err: err}
-	}
 	keys := make([]string, 0, len(writes)+1)
 	args := make([]any, 0, 3*len(writes)+1)
 	keys = append(keys, t.lock)
@@ -125,11 +121,60 @@ func (t *Turn) Commit(ctx context.Context, j *Journal, events []Event, writes ..
 			args = append(args, "s", w.Value, w.TTL.Milliseconds())
 		}
 	}
-	if err := commitTurnScript.Run(ctx, t.r.client, keys, args...).Err(); err != nil {
-		return err
+	then := &Then{r: t.r, script: commitTurnScript, keys: keys, args: args}
+	if err := j.recordThen(ctx, events, then); err != nil {
+		t.Release()
+		return &NotKeptError{Err: err}
+	}
+	if !then.ran {
+		// The events went to Postgres directly: write to Redis here.
+		then.err = commitTurnScript.Run(ctx, t.r.client, keys, args...).Err()
+	}
+	if then.err != nil {
+		return then.err
 	}
 	t.done = true
 	return nil
+}
+
+// Then is a Redis script to run once an append to the spool is on disk.
+// The appends written together (a group commit) run theirs together in
+// one Redis round trip: under load, many webhooks share one fsync and one
+// round trip.
+type Then struct {
+	r      *Redis
+	script *redis.Script
+	keys   []string
+	args   []any
+	ran    bool  // run by the spool (false: the append failed first)
+	err    error // what Redis answered
+}
+
+// runThens runs a group's scripts, pipelined: one round trip for each
+// Redis client among them (in practice one).
+func runThens(thens []*Then) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	byClient := map[*Redis][]*Then{}
+	for _, t := range thens {
+		byClient[t.r] = append(byClient[t.r], t)
+	}
+	for r, ts := range byClient {
+		pipe := r.client.Pipeline()
+		cmds := make([]*redis.Cmd, len(ts))
+		for i, t := range ts {
+			cmds[i] = t.script.EvalSha(ctx, pipe, t.keys, t.args...)
+		}
+		pipe.Exec(ctx) // each command's error is its own
+		for i, t := range ts {
+			err := cmds[i].Err()
+			if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+				// Redis has forgotten the script (restarted): send it.
+				err = t.script.Run(ctx, r.client, t.keys, t.args...).Err()
+			}
+			t.ran, t.err = true, err
+		}
+	}
 }
 
 // commitTurnScript applies a turn's writes (KEYS 2…, with ARGV triples of
