@@ -29,22 +29,40 @@ const SignatureHeader = "X-Twilio-Signature"
 // (exactly as requested, query string included) with the POST parameters
 // form. Pass a nil or empty form for GET requests and JSON bodies.
 func Sign(authToken, fullURL string, form url.Values) string {
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(fullURL))
+	return sign(authToken, fullURL, signedParams(form))
+}
+
+// signedParams is the part of what is signed that follows the URL: every
+// parameter, sorted by name, as name then value (all values of a repeated
+// name, sorted and de-duplicated).
+func signedParams(form url.Values) []byte {
 	names := make([]string, 0, len(form))
-	for name := range form {
+	size := 0
+	for name, values := range form {
 		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		values := slices.Clone(form[name])
-		slices.Sort(values)
-		values = slices.Compact(values)
 		for _, v := range values {
-			mac.Write([]byte(name))
-			mac.Write([]byte(v))
+			size += len(name) + len(v)
 		}
 	}
+	slices.Sort(names)
+	b := make([]byte, 0, size)
+	for _, name := range names {
+		values := form[name]
+		if len(values) > 1 {
+			values = slices.Compact(slices.Sorted(slices.Values(values)))
+		}
+		for _, v := range values {
+			b = append(b, name...)
+			b = append(b, v...)
+		}
+	}
+	return b
+}
+
+func sign(authToken, fullURL string, params []byte) string {
+	mac := hmac.New(sha1.New, []byte(authToken))
+	mac.Write([]byte(fullURL))
+	mac.Write(params)
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
@@ -57,11 +75,12 @@ func Valid(authToken, fullURL string, form url.Values, signature string) bool {
 	if signature == "" {
 		return false
 	}
+	params := signedParams(form)
 	ok := false
 	for _, u := range urlVariants(fullURL) {
 		// Evaluate every variant: no early exit, so timing does not depend
 		// on which variant matched.
-		if equal(Sign(authToken, u, form), signature) {
+		if equal(sign(authToken, u, params), signature) {
 			ok = true
 		}
 	}
