@@ -209,8 +209,21 @@ const (
 // in an inbound MMS (MediaUrl0, MediaUrl1...), at most maxMedia, each cut
 // to maxMediaURL bytes.
 func mediaURLs(form url.Values) []string {
+	// MediaUrl0, MediaUrl1, …: only the keys the form has, in order.
+	var idx []int
+	for k := range form {
+		if n, ok := strings.CutPrefix(k, "MediaUrl"); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < 100 && strconv.Itoa(i) == n {
+				idx = append(idx, i)
+			}
+		}
+	}
+	slices.Sort(idx)
 	var out []string
-	for i := 0; i < 100 && len(out) < maxMedia; i++ {
+	for _, i := range idx {
+		if len(out) >= maxMedia {
+			break
+		}
 		raw := strings.TrimSpace(form.Get("MediaUrl" + strconv.Itoa(i)))
 		if raw == "" {
 			continue
