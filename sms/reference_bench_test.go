@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/twilio/twilio-go/twiml"
 
 	"github.com/haveyoursay/haveyoursay/phonesim"
+	"github.com/haveyoursay/haveyoursay/server"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 	"github.com/haveyoursay/haveyoursay/webhook"
 )
@@ -32,6 +34,7 @@ import (
 // Compare its stored/s with BenchmarkInboundSMSStored's: the ratio, not
 // the figure, says how much our real work costs on a given machine.
 func BenchmarkInboundSMSReference(b *testing.B) {
+	server.TuneGC(os.Getenv) // as BenchmarkInboundSMSStored runs
 	ctx := context.Background()
 	db := storetest.DB(b)
 	rs := storetest.Redis(b)
