@@ -19,3 +19,10 @@ func (j *Journal) ApplyOneByOne(ctx context.Context, events []Event) error {
 func (j *Journal) ApplyEventByEvent(ctx context.Context, events []Event) error {
 	return j.applyTx(ctx, events)
 }
+
+// ReloadNeeds reads the members with communication needs again, as the
+// index does every needsRefresh, and waits for it.
+func (db *DB) ReloadNeeds() { db.reloadNeeds() }
+
+// MayHaveNeeds is what the needs index says of a member.
+func (db *DB) MayHaveNeeds(phoneHash []byte) bool { return db.mayHaveNeeds(phoneHash) }

@@ -61,13 +61,15 @@ func (db *DB) SetMemberNeeds(ctx context.Context, id int64, needs survey.Needs) 
 	if err != nil {
 		return err
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE participants SET needs = $2 WHERE id = $1`, id, b)
+	var hash []byte
+	err = db.pool.QueryRow(ctx, `UPDATE participants SET needs = $2 WHERE id = $1 RETURNING phone_hash`, id, b).Scan(&hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
 	if err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
-		return ErrNotFound
-	}
+	db.noteNeeds(hash, string(b) != "{}")
 	return nil
 }
 

@@ -40,6 +40,7 @@ type DB struct {
 	// worryAlerts queues the alert texts for a new worry, in the
 	// transaction that records it (Queue.AlertWorries); nil: no alerts.
 	worryAlerts atomic.Pointer[worryAlerter]
+	needs       needsIndex // who has communication needs (needs.go)
 }
 
 // OpenDB connects to Postgres and checks that it answers.

@@ -174,6 +174,9 @@ func (db *DB) ReopenConversation(ctx context.Context, id string) error {
 // ParticipantNeeds returns the communication needs kept for a phone number
 // (by its hash); none for a number we do not know.
 func (db *DB) ParticipantNeeds(ctx context.Context, phoneHash []byte) (survey.Needs, error) {
+	if !db.mayHaveNeeds(phoneHash) {
+		return survey.Needs{}, nil
+	}
 	var raw []byte
 	err := db.pool.QueryRow(ctx, `SELECT needs FROM participants WHERE phone_hash = $1`, phoneHash).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
