@@ -46,6 +46,8 @@ fuzz:
 ## - BenchmarkExport: exporting 1,000,000 answers as CSV, JSON and Flow Results (answers/s, peak RSS)
 ## - BenchmarkInboundSMSStored: 64 members texting, texts answered and STORED a second
 ##   (the clock stops when every row is in Postgres), peak memory
+## - BenchmarkInboundSMSReference: the same for the least a webhook could do and keep a
+##   text (no survey, no file spool): a yardstick for this machine
 ## - BenchmarkJournalWriter: the spool writer alone, texts stored a second, batched
 ##   multi-row INSERTs against the earlier one-statement-per-event writer
 ## - BenchmarkReplyBurst: 10,000 replies at once: time to absorb, time to store, p99, peak memory
@@ -58,7 +60,7 @@ bench:
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkAudioServe$$' -benchmem ./audio/
 	$(GO) test -run='^$$' -bench='^BenchmarkMatch$$' -benchmem ./safeguarding/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkExport$$' -benchtime=1x -timeout=20m ./export/
-	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMSStored$$' -benchtime=20000x ./sms/
+	script/services $(GO) test -run='^$$' -bench='^BenchmarkInboundSMS(Stored|Reference)$$' -benchtime=30000x ./sms/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkJournalWriter$$' -benchtime=20000x ./store/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkReplyBurst$$' -benchtime=1x -timeout=20m ./sms/
 	script/services $(GO) test -run='^$$' -bench='^BenchmarkBusyVoiceWebhook$$' -benchtime=2000x ./ivr/
