@@ -163,6 +163,11 @@ func TestBothDownStillAnswersKindly(t *testing.T) {
 	rproxy, redisURL := storetest.NewProxy(t, storetest.RedisURL())
 	pproxy, dbURL := storetest.NewProxy(t, storetest.DatabaseURL(t))
 	e := newEnv(t, options{redisURL: redisURL, dbURL: dbURL})
+	// A member with needs set: their call must ask Postgres for them.
+	if _, err := storetest.SQL(e.t, e.db).Exec(e.ctx, `INSERT INTO participants (phone_hash, phone_enc, phone_masked, needs) VALUES ($1, $2, $3, '{"slow_speech": true}')`,
+		e.phones.Hash("+447700900127"), e.phones.Encrypt("+447700900127"), "x"); err != nil {
+		t.Fatal(err)
+	}
 	c := e.call(member)
 	must(t, c.Press("1"))
 	rproxy.Down()
