@@ -610,7 +610,8 @@ func TestDuplicateAcrossTwoServers(t *testing.T) {
 			t.Fatalf("round %d: %d replies across the two servers, want 1", round, n)
 		}
 	}
-	a.flush(t)
+	a.flush(t) // each server's spool holds the texts it answered
+	b.flush(t)
 	if n := a.count(t, "SELECT count(*) FROM answers"); n != 3 {
 		t.Fatalf("answers = %d, want 3 (feel, staff, days; skip is refused on a question that is not optional)", n)
 	}
