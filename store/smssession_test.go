@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,5 +196,72 @@ func TestSMSSessionUnreadable(t *testing.T) {
 	commit(t, turn, store.NewJournal(storetest.DB(t), r, nil), u)
 	if _, _, found, err := s.Get(ctx, "abc"); !found || err != nil {
 		t.Fatalf("Get after a new session = %v, %v", found, err)
+	}
+}
+
+// Texts from many members at once share the spool's group commits, and
+// with them one Redis round trip: each member's own state is kept and
+// their lock let go. When the spool cannot take a text, Postgres does,
+// and the turn writes its state to Redis itself.
+func TestSMSTurnsCommittedTogether(t *testing.T) {
+	r := storetest.Redis(t)
+	db := storetest.DB(t)
+	j := store.NewJournal(db, r, nil)
+	s := store.NewSMSSessions(r, time.Hour)
+	ctx := context.Background()
+	p := phones(t)
+	const members = 40
+	hash := func(i int) string { return fmt.Sprintf("member%02d", i) }
+	var wg sync.WaitGroup
+	for i := range members {
+		wg.Go(func() {
+			turn, err := s.Begin(ctx, fmt.Sprintf("SM%d", i), hash(i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var u store.SMSUpdate
+			u.Keep(smsSession(fmt.Sprintf("sms-%d", i), "day-service"))
+			who := person(p, fmt.Sprintf("+4477009%05d", i))
+			ev := store.Event{Message: &store.MessageLogged{DedupeKey: fmt.Sprintf("SM%d", i), Direction: "in", MessageSid: fmt.Sprintf("SM%d", i),
+				Person: who, Body: "1", Status: "received"}}
+			if err := turn.Commit(ctx, j, []store.Event{ev}, u); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	check := func(i int, want string) {
+		t.Helper()
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		turn, err := s.Begin(short, fmt.Sprintf("SM-next-%d", i), hash(i)) // waits if the lock were still held
+		if err != nil {
+			t.Fatalf("member %d: the lock was not let go: %v", i, err)
+		}
+		defer turn.Release()
+		sess, found, err := turn.Session()
+		if !found || err != nil || sess.Conversation != want {
+			t.Errorf("member %d: session %+v %v %v, want %s", i, sess, found, err, want)
+		}
+	}
+	for i := range members {
+		check(i, fmt.Sprintf("sms-%d", i))
+	}
+
+	// No spool (it is closed): the text goes straight to Postgres.
+	j.Close()
+	turn := begin(t, s, "SM-late", hash(0))
+	var u store.SMSUpdate
+	u.Keep(smsSession("sms-late", "day-service"))
+	ev := store.Event{Message: &store.MessageLogged{DedupeKey: "SM-late", Direction: "in", MessageSid: "SM-late",
+		Person: person(p, "+447700900999"), Body: "2", Status: "received"}}
+	if err := turn.Commit(ctx, j, []store.Event{ev}, u); err != nil {
+		t.Fatal(err)
+	}
+	check(0, "sms-late")
+	var n int
+	if err := storetest.SQL(t, db).QueryRow(ctx, `SELECT count(*) FROM messages WHERE dedupe_key = 'SM-late'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the text Postgres took directly: %d rows, %v", n, err)
 	}
 }
