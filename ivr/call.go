@@ -202,7 +202,15 @@ func (h *Handler) stepSurvey(ctx context.Context, c *call, st callState, in surv
 		h.record(ctx, h.events(c, st.Conv, key, prev, next, reply, in)...)
 		h.saveResume(ctx, c.from, st.Conv, next, reply.Done)
 	}
-	return h.renderReply(sv, c, nst, reply), nil
+	out := h.renderReply(sv, c, nst, reply)
+	if _, worrying := h.Risk.Match(in.Speech); worrying && in.Speech != "" {
+		// Before anything else: we heard them, how to get help now, and
+		// how to reach a person (0 works at every question). We never
+		// ask about what they said.
+		crisis := h.prompt(sv, reply.Lang, "crisis-voice", h.phrase(sv, reply.Lang, "crisis-voice"), reply.Slow)
+		out = append([]twiml.Element{crisis}, out...)
+	}
+	return out, nil
 }
 
 // events is what one step of a call keeps: the key pressed or words said,

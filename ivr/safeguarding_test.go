@@ -84,7 +84,12 @@ func TestRiskPhraseInSpeechNotUnderstood(t *testing.T) {
 	must(t, c.Speak("yes", 0.9))
 	words := "the staff shout at me and I feel scared"
 	must(t, c.Speak(words, 0.8))
-	expectHeard(t, c, "How do you feel about your day service?")
+	// They hear at once how to get help, then the question again.
+	expectHeard(t, c, "Thank you for telling us.", "If you are in danger now, call 999.", "To talk to a person, press 0.",
+		"How do you feel about your day service?")
+	// 0 reaches a person from there.
+	must(t, c.Press("0"))
+	expectHeard(t, c, "A person from our team will call you back.")
 	must(t, c.Hangup())
 	e.flush()
 	if n := e.count(`SELECT count(*) FROM worries WHERE source = 'not-understood' AND channel = 'voice' AND words = $1

@@ -151,6 +151,9 @@ var DefaultPhrases = map[string]string{
 	"crisis-person":   "Text 0 and a person will contact you.",
 	"crisis-carry-on": "You do not have to answer more questions. Text AGAIN if you want to go on.",
 	"crisis-waiting":  "We are here for you. Text 0 and a person will contact you. Text AGAIN if you want to go on with the questions.",
+	// Said on a call, before anything else, when a caller's words hold a
+	// risk phrase; the questions go on, and 0 reaches a person at any.
+	"crisis-voice": "Thank you for telling us. We want you to be safe. If you are in danger now, call 999. To talk to a person, press 0.",
 	// Issue 15 (consent and rights): a member asks us to forget them.
 	"forget-done":    "OK. We are deleting everything we keep about you. That includes your number.",
 	"forget-confirm": "We have deleted everything we kept about you, as you asked. That includes your number.",

@@ -127,6 +127,7 @@ var WelshPhrases = map[string]string{
 	"crisis-person":      "Tecstiwch 0 a bydd person yn cysylltu â chi.",
 	"crisis-carry-on":    "Does dim rhaid i chi ateb mwy o gwestiynau. Tecstiwch AGAIN os ydych chi eisiau mynd ymlaen.",
 	"crisis-waiting":     "Rydyn ni yma i chi. Tecstiwch 0 a bydd person yn cysylltu â chi. Tecstiwch AGAIN os ydych chi eisiau mynd ymlaen gyda'r cwestiynau.",
+	"crisis-voice":       "Diolch am ddweud wrthon ni. Rydyn ni eisiau i chi fod yn ddiogel. Os ydych chi mewn perygl nawr, ffoniwch 999. I siarad gyda pherson, pwyswch 0.",
 	"forget-done":        "Iawn. Rydyn ni'n dileu popeth rydyn ni'n ei gadw amdanoch chi. Mae hynny'n cynnwys eich rhif.",
 	"forget-confirm":     "Rydyn ni wedi dileu popeth roedden ni'n ei gadw amdanoch chi, fel y gofynnoch chi. Mae hynny'n cynnwys eich rhif.",
 }
