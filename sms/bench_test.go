@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/haveyoursay/haveyoursay/phonesim"
 	"github.com/haveyoursay/haveyoursay/store/storetest"
 )
 
@@ -115,26 +116,9 @@ func BenchmarkInboundSMS(b *testing.B) {
 // the number of texts.
 func BenchmarkInboundSMSStored(b *testing.B) {
 	f := newBenchFixture(b)
-	script := []string{"DAYS", "yes", "1", "4", "2"}
-	const members = 64
-	var issued, failures atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range members {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				if issued.Add(1) > int64(b.N) {
-					return
-				}
-				from := fmt.Sprintf("+4478%07d", w*100000+i/len(script))
-				if _, err := f.sim.Text(context.Background(), from, ours, script[i%len(script)]); err != nil {
-					failures.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	failures := textAsMembers(b.N, f.sim, "+4478")
 	answered := time.Since(start)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -147,13 +131,38 @@ func BenchmarkInboundSMSStored(b *testing.B) {
 	if err := storetest.SQL(b, f.db).QueryRow(ctx, `SELECT count(*) FROM messages WHERE direction = 'in'`).Scan(&rows); err != nil {
 		b.Fatal(err)
 	}
-	if rows != b.N-int(failures.Load()) {
-		b.Fatalf("%d texts in Postgres, want %d", rows, b.N-int(failures.Load()))
+	if rows != b.N-int(failures) {
+		b.Fatalf("%d texts in Postgres, want %d", rows, b.N-int(failures))
 	}
 	b.ReportMetric(float64(b.N)/answered.Seconds(), "answered/s")
 	b.ReportMetric(float64(b.N)/stored.Seconds(), "stored/s")
-	b.ReportMetric(float64(failures.Load()), "errors")
+	b.ReportMetric(float64(failures), "errors")
 	b.ReportMetric(peakRSS(), "peak-RSS-MB")
+}
+
+// textAsMembers sends n texts from 64 members at once, each texting whole
+// demo-survey conversations (a new number, prefix and digits, for each) as
+// fast as the server answers, and returns how many failed.
+func textAsMembers(n int, sim *phonesim.Emulator, prefix string) (failures int64) {
+	script := []string{"DAYS", "yes", "1", "4", "2"}
+	const members = 64
+	var issued, failed atomic.Int64
+	var wg sync.WaitGroup
+	for w := range members {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if issued.Add(1) > int64(n) {
+					return
+				}
+				from := fmt.Sprintf("%s%07d", prefix, w*100000+i/len(script))
+				if _, err := sim.Text(context.Background(), from, ours, script[i%len(script)]); err != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return failed.Load()
 }
 
 // BenchmarkReplyBurst sends 10,000 replies at once (a survey texted to a

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -149,26 +147,9 @@ func BenchmarkInboundSMSReference(b *testing.B) {
 	tr.MaxIdleConnsPerHost = 256
 	sim := phonesim.New(phonesim.Config{AccountSID: account, AuthToken: token, WebhookBase: srv.URL,
 		HTTPClient: &http.Client{Transport: tr, Timeout: 15 * time.Second}})
-	script := []string{"DAYS", "yes", "1", "4", "2"}
-	const members = 64
-	var issued, failures atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range members {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				if issued.Add(1) > int64(b.N) {
-					return
-				}
-				from := fmt.Sprintf("+4479%07d", w*100000+i/len(script))
-				if _, err := sim.Text(ctx, from, ours, script[i%len(script)]); err != nil {
-					failures.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	failures := textAsMembers(b.N, sim, "+4479")
 	answered := time.Since(start)
 	close(stop)
 	if err := <-writerDone; err != nil {
@@ -176,10 +157,10 @@ func BenchmarkInboundSMSReference(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	if got := stored.Load(); got != int64(b.N)-failures.Load() {
-		b.Fatalf("%d texts stored, want %d", got, int64(b.N)-failures.Load())
+	if got := stored.Load(); got != int64(b.N)-failures {
+		b.Fatalf("%d texts stored, want %d", got, int64(b.N)-failures)
 	}
 	b.ReportMetric(float64(b.N)/answered.Seconds(), "answered/s")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "stored/s")
-	b.ReportMetric(float64(failures.Load()), "errors")
+	b.ReportMetric(float64(failures), "errors")
 }
